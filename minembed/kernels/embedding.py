@@ -1,0 +1,139 @@
+"""Numba kernels for the embedding table: row gather, row scatter-add and max-norm renorm.
+
+Shapes: weight (V, D), ids (N,) int64, rows (N, D). NumPy twins: `embedding_numpy.py`.
+
+Performance notes (2 cores, V=50257, D=768, N=8192, float32; see benchmarks/bench_embedding.py):
+- gather: one `prange` over output rows; each thread copies whole rows, so writes never overlap.
+  It runs at memory speed, like `np.copyto` of the output.
+- scatter-add: torch sums every gradient row in flattened index order, one row at a time, and
+  its float32 result is bit-identical to `np.add.at`. To keep that order *and* use both cores we
+  split the columns, not the rows: thread k owns columns [c0, c1) of every table row and walks
+  all ids in order. No two threads ever write the same cell, the per-cell order is unchanged,
+  and the work is balanced however skewed the ids are.
+- renorm: the rows are first de-duplicated (each row is renormed once, as in torch), then the
+  unique rows are processed in parallel; each thread owns whole rows.
+- `fastmath` stays off: results are compared bit for bit with torch and with the twins.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# Column blocks for the scatter-add: wide enough for SIMD, narrow enough to feed every thread.
+_COLUMN_BLOCK = 64
+
+
+@njit(parallel=True, cache=True)
+def gather_rows(weight, ids, out):
+    """out[i] = weight[ids[i]] for every i.  weight (V, D), ids (N,) int64, out (N, D)."""
+    for i in prange(ids.shape[0]):
+        out[i, :] = weight[ids[i], :]
+
+
+@njit(parallel=True, cache=True)
+def scatter_add_rows(grad_weight, ids, rows, padding_idx):
+    """grad_weight[ids[i]] += rows[i] in index order, skipping ids equal to padding_idx (-1: none).
+
+    grad_weight (V, D), ids (N,) int64, rows (N, D); same float dtype.
+    """
+    dim = grad_weight.shape[1]
+    n_blocks = (dim + _COLUMN_BLOCK - 1) // _COLUMN_BLOCK
+    for block in prange(n_blocks):
+        c0 = block * _COLUMN_BLOCK
+        c1 = min(c0 + _COLUMN_BLOCK, dim)
+        for i in range(ids.shape[0]):
+            row = ids[i]
+            if row == padding_idx:
+                continue
+            for c in range(c0, c1):
+                grad_weight[row, c] += rows[i, c]
+
+
+@njit(parallel=True, cache=True)
+def scatter_add_rows_scaled(grad_weight, ids, rows, padding_idx, scale):
+    """grad_weight[ids[i]] += scale[ids[i]] * rows[i] in index order, as one fused multiply-add.
+
+    scale (V,) has the grad_weight dtype. For float32 the multiply-add is done in float64 and
+    rounded once, which reproduces torch's fused multiply-add: the product of two float32
+    numbers is exact in float64.
+    """
+    dim = grad_weight.shape[1]
+    n_blocks = (dim + _COLUMN_BLOCK - 1) // _COLUMN_BLOCK
+    for block in prange(n_blocks):
+        c0 = block * _COLUMN_BLOCK
+        c1 = min(c0 + _COLUMN_BLOCK, dim)
+        for i in range(ids.shape[0]):
+            row = ids[i]
+            if row == padding_idx:
+                continue
+            s = np.float64(scale[row])
+            for c in range(c0, c1):
+                acc = np.float64(grad_weight[row, c]) + s * np.float64(rows[i, c])
+                grad_weight[row, c] = acc
+
+
+@njit(cache=True)
+def unique_in_order(ids, num_embeddings):
+    """The distinct values of ids (N,) int64, in order of first appearance."""
+    seen = np.zeros(num_embeddings, dtype=np.bool_)
+    out = np.empty(ids.shape[0], dtype=np.int64)
+    n = 0
+    for i in range(ids.shape[0]):
+        row = ids[i]
+        if not seen[row]:
+            seen[row] = True
+            out[n] = row
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True)
+def row_norm(row, norm_type):
+    """The norm_type-norm of a 1-D row, accumulated in float64 (inf, -inf and 0 as in torch)."""
+    if norm_type == np.inf:
+        acc = 0.0
+        for x in row:
+            acc = max(acc, abs(np.float64(x)))
+        return acc
+    if norm_type == -np.inf:
+        acc = np.inf
+        for x in row:
+            acc = min(acc, abs(np.float64(x)))
+        return acc
+    if norm_type == 0.0:
+        acc = 0.0
+        for x in row:
+            if x != 0:
+                acc += 1.0
+        return acc
+    acc = 0.0
+    if norm_type == 2.0:
+        for x in row:
+            acc += np.float64(x) * np.float64(x)
+        return np.sqrt(acc)
+    if norm_type == 1.0:
+        for x in row:
+            acc += abs(np.float64(x))
+        return acc
+    for x in row:
+        acc += abs(np.float64(x)) ** norm_type
+    return acc ** (1.0 / norm_type)
+
+
+@njit(parallel=True, cache=True)
+def renorm_rows(weight, unique_ids, max_norm, norm_type):
+    """Rescale, in place, each row in unique_ids whose norm exceeds max_norm to norm max_norm.
+
+    weight (V, D); unique_ids (U,) int64 without duplicates. The scale is
+    max_norm / (norm + 1e-7), computed in float64 and applied in the weight dtype, as torch does.
+    """
+    for k in prange(unique_ids.shape[0]):
+        row = weight[unique_ids[k]]
+        norm = row_norm(row, norm_type)
+        if norm > max_norm:
+            # A one-element array casts the float64 scale to the weight dtype, so the
+            # multiply below happens in that dtype, as in torch.
+            scale = np.empty(1, dtype=weight.dtype)
+            scale[0] = max_norm / (norm + 1e-7)
+            for c in range(row.shape[0]):
+                row[c] *= scale[0]

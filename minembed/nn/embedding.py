@@ -1,0 +1,162 @@
+"""nn.Embedding: a lookup table with its gradient, mirroring torch.nn.Embedding."""
+from __future__ import annotations
+
+import numpy as np
+
+from minembed.nn import functional as F
+from minembed.nn._checks import (
+    FLOAT_DTYPES,
+    check_float_table,
+    check_grad_output,
+    check_norm_args,
+    flat_int64_ids,
+    normalize_padding_idx,
+)
+
+
+def _check_size(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    return int(value)
+
+
+class Embedding:
+    """A table of num_embeddings vectors of size embedding_dim; `emb(ids)` looks rows up.
+
+    weight: (num_embeddings, embedding_dim) ndarray, initialised N(0, 1) from rng
+    (a np.random.Generator; a fresh one if None), with the padding row zeroed.
+    forward(ids): ids of any shape and integer dtype -> ids.shape + (embedding_dim,).
+    backward(grad_output): accumulates into `grad` the gradient for the ids of the last forward:
+    a dense (num_embeddings, embedding_dim) array, or a SparseRowGradient when sparse=True.
+
+    >>> emb = Embedding(10, 3, rng=np.random.default_rng(0))
+    >>> emb(np.array([[1, 2], [3, 1]])).shape
+    (2, 2, 3)
+    """
+
+    def __init__(
+        self,
+        num_embeddings,
+        embedding_dim,
+        padding_idx=None,
+        max_norm=None,
+        norm_type=2.0,
+        scale_grad_by_freq=False,
+        sparse=False,
+        _weight=None,
+        dtype=np.float32,
+        rng=None,
+        _freeze=False,
+    ):
+        self.num_embeddings = _check_size("num_embeddings", num_embeddings)
+        self.embedding_dim = _check_size("embedding_dim", embedding_dim)
+        self.padding_idx = normalize_padding_idx(padding_idx, self.num_embeddings)
+        check_norm_args(max_norm, norm_type)
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = bool(scale_grad_by_freq)
+        self.sparse = bool(sparse)
+        self.requires_grad = not _freeze
+        self.grad = None
+        self._last_ids = None  # flat int64 ids of the last forward, for backward
+        self._last_shape = None
+
+        shape = (self.num_embeddings, self.embedding_dim)
+        if _weight is None:
+            if np.dtype(dtype) not in FLOAT_DTYPES:
+                raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
+            rng = np.random.default_rng() if rng is None else rng
+            self.weight = rng.standard_normal(shape, dtype=np.dtype(dtype))
+            if self.padding_idx is not None:
+                self.weight[self.padding_idx] = 0
+        else:
+            # Used as given, sharing memory, padding row untouched: torch's rule for _weight.
+            self.weight = check_float_table(_weight, "_weight")
+            if self.weight.shape != shape:
+                raise ValueError(
+                    f"_weight has shape {self.weight.shape} but num_embeddings={self.num_embeddings} and "
+                    f"embedding_dim={self.embedding_dim} need {shape}"
+                )
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings,
+        freeze=True,
+        padding_idx=None,
+        max_norm=None,
+        norm_type=2.0,
+        scale_grad_by_freq=False,
+        sparse=False,
+    ):
+        """An Embedding over an existing (V, D) table, sharing its memory; frozen unless freeze=False."""
+        embeddings = np.asarray(embeddings)
+        if embeddings.ndim != 2:
+            raise ValueError(f"embeddings must be 2-D (num_embeddings, embedding_dim), got shape {embeddings.shape}")
+        return cls(
+            embeddings.shape[0],
+            embeddings.shape[1],
+            padding_idx=padding_idx,
+            max_norm=max_norm,
+            norm_type=norm_type,
+            scale_grad_by_freq=scale_grad_by_freq,
+            sparse=sparse,
+            _weight=embeddings,
+            _freeze=freeze,
+        )
+
+    def forward(self, ids) -> np.ndarray:
+        """ids (any shape, integer) -> ids.shape + (embedding_dim,), remembering ids for backward."""
+        flat, shape = flat_int64_ids(ids, self.num_embeddings)
+        out = F.embedding(flat, self.weight, self.padding_idx, self.max_norm, self.norm_type)
+        self._last_ids, self._last_shape = flat, shape
+        return out.reshape(shape + (self.embedding_dim,))
+
+    __call__ = forward
+
+    def backward(self, grad_output) -> None:
+        """Accumulate into self.grad the gradient of the last forward, given d(loss)/d(output)."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "this Embedding is frozen (from_pretrained(..., freeze=True)); "
+                "set emb.requires_grad = True or build it with freeze=False to train it"
+            )
+        if self._last_ids is None:
+            raise RuntimeError("backward() needs a forward() first: call emb(ids), then emb.backward(grad)")
+        grad = check_grad_output(grad_output, self._last_shape + (self.embedding_dim,), self.weight.dtype)
+        step = F.embedding_backward(
+            grad.reshape(-1, self.embedding_dim),
+            self._last_ids,
+            self.num_embeddings,
+            self.padding_idx,
+            self.scale_grad_by_freq,
+            self.sparse,
+            out=None if self.sparse else self.grad,
+        )
+        if self.sparse and self.grad is not None:
+            step = self.grad + step  # sparse gradients accumulate by concatenation, as in torch
+        self.grad = step
+
+    def zero_grad(self) -> None:
+        """Drop the accumulated gradient (the next backward starts from zeros)."""
+        self.grad = None
+
+    def parameters(self) -> list[np.ndarray]:
+        return [self.weight]
+
+    def extra_repr(self) -> str:
+        parts = [f"{self.num_embeddings}", f"{self.embedding_dim}"]
+        if self.padding_idx is not None:
+            parts.append(f"padding_idx={self.padding_idx}")
+        if self.max_norm is not None:
+            parts.append(f"max_norm={self.max_norm}")
+        if self.norm_type != 2.0:
+            parts.append(f"norm_type={self.norm_type}")
+        if self.scale_grad_by_freq:
+            parts.append("scale_grad_by_freq=True")
+        if self.sparse:
+            parts.append("sparse=True")
+        return ", ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"Embedding({self.extra_repr()})"
