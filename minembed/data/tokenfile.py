@@ -1,0 +1,324 @@
+"""Token files: token ids on disk as raw little-endian integers behind a small text header.
+
+Layout (one file, so that replacing it is a single atomic rename):
+
+    bytes 0..255    b"MINEMBED-TOKENS\\n" then a JSON object padded with spaces and ending in "\\n":
+                    {"version": 1, "dtype": "<u2", "count": 338025, "encoding": "gpt2", "n_vocab": 50257}
+    bytes 256..     count token ids, dtype "<u2" (uint16) when every id of the vocab fits, else "<u4"
+
+uint16 halves the file and the page cache for GPT-2's 50,257 ids (as nanoGPT's train.bin does);
+uint32 covers cl100k/o200k. `head -c 256 file` shows the header, and other tools can map the data
+with `np.memmap(path, dtype="<u2", mode="r", offset=256)`.
+
+>>> write_tokens("train.tok", [15496, 11, 995], encoding=enc)  # doctest: +SKIP
+>>> open_tokens("train.tok")                                    # doctest: +SKIP
+memmap([15496,    11,   995], dtype=uint16)
+"""
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import regex
+
+from minembed.data.windows import as_token_array
+
+MAGIC = b"MINEMBED-TOKENS\n"
+HEADER_SIZE = 256  # a multiple of 4 and 8, so the data stays aligned for uint32 views
+FORMAT_VERSION = 1
+_WRITE_BLOCK = 1 << 20  # tokens converted and written per step: bounds the extra memory of write_tokens
+
+PathLike = str | os.PathLike
+
+
+@dataclass(frozen=True)
+class TokenFileInfo:
+    """What a token file's header records."""
+
+    path: Path
+    dtype: np.dtype
+    count: int
+    encoding: str | None
+    n_vocab: int
+
+
+def dtype_for_vocab(n_vocab: int) -> np.dtype:
+    """Little-endian uint16 when ids 0..n_vocab-1 fit in 16 bits, else uint32.
+
+    Example: 50257 (gpt2) -> <u2; 100277 (cl100k_base) -> <u4
+    """
+    if n_vocab <= 1 << 16:
+        return np.dtype("<u2")
+    if n_vocab <= 1 << 32:
+        return np.dtype("<u4")
+    raise ValueError(f"n_vocab={n_vocab} does not fit in uint32 token ids")
+
+
+def _header_bytes(dtype: np.dtype, count: int, encoding: str | None, n_vocab: int) -> bytes:
+    meta = {"version": FORMAT_VERSION, "dtype": dtype.str, "count": int(count),
+            "encoding": encoding, "n_vocab": int(n_vocab)}
+    body = json.dumps(meta, ensure_ascii=True).encode("ascii")
+    room = HEADER_SIZE - len(MAGIC) - 1
+    if len(body) > room:
+        raise ValueError(f"the header does not fit in {HEADER_SIZE} bytes; use a shorter encoding name than {encoding!r}")
+    return MAGIC + body.ljust(room) + b"\n"
+
+
+def token_file_info(path: PathLike) -> TokenFileInfo:
+    """Read and check a token file's header; the file size must match count * itemsize."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        head = f.read(HEADER_SIZE)
+    if len(head) < HEADER_SIZE or not head.startswith(MAGIC):
+        raise ValueError(f"{path} is not a minembed token file (no {MAGIC!r} header); write one with write_tokens")
+    try:
+        meta = json.loads(head[len(MAGIC):].decode("ascii"))
+        dtype = np.dtype(meta["dtype"])
+        count, n_vocab, encoding = int(meta["count"]), int(meta["n_vocab"]), meta["encoding"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: unreadable token file header: {error}") from None
+    if meta.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{path}: token file version {meta.get('version')!r} is not supported (expected {FORMAT_VERSION})")
+    if dtype.str not in ("<u2", "<u4"):
+        raise ValueError(f"{path}: token dtype {dtype.str!r} is not supported (expected '<u2' or '<u4')")
+    expected = HEADER_SIZE + count * dtype.itemsize
+    actual = path.stat().st_size
+    if actual != expected:
+        raise ValueError(
+            f"{path} is truncated or corrupt: its header promises {count} tokens ({expected} bytes) "
+            f"but the file holds {actual} bytes"
+        )
+    return TokenFileInfo(path, dtype, count, encoding, n_vocab)
+
+
+def open_tokens(path: PathLike) -> np.ndarray:
+    """The token ids of a token file as a read-only memmap, shape (count,), dtype uint16 or uint32.
+
+    Nothing is read until it is indexed; feed it straight to SlidingWindowDataset or random_batch.
+    An empty file gives an empty read-only array (a zero-length memmap is not possible).
+    """
+    info = token_file_info(path)
+    if info.count == 0:
+        empty = np.zeros(0, dtype=info.dtype)
+        empty.flags.writeable = False
+        return empty
+    return np.memmap(info.path, dtype=info.dtype, mode="r", offset=HEADER_SIZE, shape=(info.count,))
+
+
+def _encoding_name_and_vocab(encoding) -> tuple[str | None, int | None]:
+    if encoding is None:
+        return None, None
+    if isinstance(encoding, str):
+        return encoding, None
+    name = getattr(encoding, "name", None)
+    n_vocab = getattr(encoding, "n_vocab", None)
+    return (str(name) if name is not None else None), (int(n_vocab) if n_vocab is not None else None)
+
+
+class _AtomicOutput:
+    """A temporary file next to `path` that becomes `path` only on commit(); otherwise it is removed."""
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path)
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(f"the folder {self.path.parent} of out path {self.path} does not exist; create it first")
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        self.tmp = Path(tmp)
+        self.file = os.fdopen(fd, "wb")
+
+    def commit(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        self.file.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def write_tokens(path: PathLike, ids, *, encoding=None, n_vocab: int | None = None) -> TokenFileInfo:
+    """Write token ids (any 1-D integer array or list) to a token file, atomically.
+
+    `encoding` (a name or an Encoding) is recorded in the header; the vocabulary size that picks
+    uint16 or uint32 is `n_vocab`, else `encoding.n_vocab`, else max(ids) + 1.
+    """
+    ids = as_token_array(ids, "ids")
+    name, encoding_vocab = _encoding_name_and_vocab(encoding)
+    if n_vocab is None:
+        n_vocab = encoding_vocab
+    if n_vocab is None:
+        n_vocab = int(ids.max()) + 1 if len(ids) else 1
+    if n_vocab < 1:
+        raise ValueError(f"n_vocab must be at least 1, got n_vocab={n_vocab}")
+    if len(ids) and (ids.min() < 0 or ids.max() >= n_vocab):
+        bad = int(ids[(ids < 0) | (ids >= n_vocab)][0])
+        raise ValueError(f"ids holds {bad}, outside the vocabulary range [0, {n_vocab}); pass the right n_vocab or encoding")
+    dtype = dtype_for_vocab(n_vocab)
+    out = _AtomicOutput(path)
+    try:
+        out.file.write(_header_bytes(dtype, len(ids), name, n_vocab))
+        for start in range(0, len(ids), _WRITE_BLOCK):
+            out.file.write(ids[start:start + _WRITE_BLOCK].astype(dtype).tobytes())
+        out.commit()
+    except BaseException:
+        out.discard()
+        raise
+    return TokenFileInfo(Path(path), dtype, len(ids), name, n_vocab)
+
+
+# ----------------------------------------------------------------------------------- tokenize_files
+
+# Where a document may be cut into chunks that encode, one by one, to exactly the tokens of the
+# whole document. A cut is safe when no split-pattern piece can cross it and the pieces on either
+# side do not look across it. With the GPT-2/r50k, cl100k and o200k patterns that holds at
+#   (a) just after a "\n" that follows a non-space and precedes a letter ("word.\nNext"), and
+#   (b) just before a " " that follows a non-space and precedes a letter ("word| next").
+# subtle: a "\n" after other whitespace is NOT safe ("x \nY": the whole text splits " ", "\n" but a
+# chunk ending in " \n" ends with the single piece " \n"), nor is "\r\n" under gpt2, nor a "\n"
+# before "/" under o200k (" ?[^\s\p{L}\p{N}]+[\r\n/]*"). tests/test_tokenfile.py cuts random
+# texts at every position this pattern finds and checks the tokens against the whole text.
+SAFE_CUT = regex.compile(r"(?<=\S\n)(?=\p{L})|(?<=\S)(?= \p{L})")
+_LAST_SAFE_CUT = regex.compile(SAFE_CUT.pattern, flags=regex.REVERSE)
+DEFAULT_CHUNK_SIZE = 1 << 20  # bytes of text read per step
+
+
+def _document_chunks(path: Path, chunk_size: int | None, on_bytes) -> Iterator[str]:
+    """The text of one file (UTF-8, a leading BOM dropped, newlines untouched) in safe-cut chunks."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
+    with open(path, "rb") as f:
+        if chunk_size is None:
+            data = f.read()
+            on_bytes(len(data))
+            yield decoder.decode(data, final=True)
+            return
+        pending = ""
+        searched = 0  # pending[:searched] holds no safe cut, so a search can resume near there
+        while True:
+            block = f.read(chunk_size)
+            on_bytes(len(block))
+            pending += decoder.decode(block, final=not block)
+            if not block:
+                break
+            # a cut's lookbehind needs 2 characters before it, so resume the search 2 back
+            match = _LAST_SAFE_CUT.search(pending, max(0, searched - 2))
+            if match is None or match.start() == 0:
+                searched = len(pending)
+                continue
+            cut = match.start()
+            yield pending[:cut]
+            pending = pending[cut:]
+            searched = 0
+        if pending:
+            yield pending
+
+
+def _resolve(encoding):
+    if isinstance(encoding, str):
+        from minembed.tokenizers.registry import get_encoding  # imported late: loads rank files
+
+        return get_encoding(encoding)
+    if not hasattr(encoding, "encode_ordinary"):
+        raise TypeError(
+            f"encoding must be an encoding name such as 'gpt2' or an Encoding with encode_ordinary, "
+            f"got {type(encoding).__name__}"
+        )
+    return encoding
+
+
+def tokenize_files(paths: PathLike | Iterable[PathLike], out_path: PathLike, encoding, *, workers: int = 2,
+                   progress: bool | None = None, chunk_size: int | None = DEFAULT_CHUNK_SIZE) -> TokenFileInfo:
+    """Encode text files into one token file; each file is a document followed by <|endoftext|>.
+
+    The output holds, file after file, `encoding.encode_ordinary(text) + [encoding.eot_token]`,
+    where text is the file decoded as UTF-8 with a leading BOM dropped and newlines kept as they
+    are ("<|endoftext|>" written inside a file is ordinary text, as in nanoGPT's data scripts).
+    Files are read `chunk_size` bytes at a time and cut only at SAFE_CUT positions, so the tokens
+    equal those of each file encoded whole (for the gpt2, r50k, cl100k and o200k patterns; with
+    another split pattern pass chunk_size=None to encode every file whole). Memory stays bounded
+    by a few chunks, plus the longest stretch of a file without a safe cut.
+    `workers` threads encode chunks in parallel (tiktoken and minembed release the GIL while
+    encoding; workers=1 encodes in this thread). `progress` shows a tqdm bar (default: when
+    stderr is a terminal). Output goes to a temporary file renamed over out_path at the end, so
+    an error or Ctrl-C leaves nothing behind.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        if not p.is_file():
+            raise FileNotFoundError(f"input file {p} does not exist or is not a file")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an int >= 1, got workers={workers!r}")
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"chunk_size must be a positive number of bytes or None (whole files), got {chunk_size!r}")
+    enc = _resolve(encoding)
+    try:
+        eot = int(enc.eot_token)
+    except (AttributeError, KeyError):
+        raise ValueError(f"encoding {getattr(enc, 'name', enc)!r} has no <|endoftext|> token to separate documents") from None
+    n_vocab = int(enc.n_vocab)
+    dtype = dtype_for_vocab(n_vocab)
+    name = getattr(enc, "name", None)
+    eot_bytes = np.array([eot], dtype=dtype).tobytes()
+    if progress is None:
+        progress = sys.stderr.isatty()
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=sum(p.stat().st_size for p in paths), unit="B", unit_scale=True,
+               desc=f"tokenize {Path(out_path).name}", disable=not progress)
+
+    def encode(text: str) -> bytes:
+        return np.asarray(enc.encode_ordinary(text), dtype=dtype).tobytes()
+
+    def pieces() -> Iterator[str | None]:
+        for p in paths:
+            yield from _document_chunks(p, chunk_size, bar.update)
+            yield None  # end of document
+
+    out = _AtomicOutput(out_path)
+    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    count = 0
+    try:
+        out.file.write(_header_bytes(dtype, 0, name, n_vocab))  # rewritten with the count at the end
+
+        def write(data: bytes) -> None:
+            nonlocal count
+            out.file.write(data)
+            count += len(data) // dtype.itemsize
+
+        in_flight: deque = deque()  # futures (or None for a document end), in file order
+        for piece in pieces():
+            if pool is None:
+                write(eot_bytes if piece is None else encode(piece))
+                continue
+            in_flight.append(None if piece is None else pool.submit(encode, piece))
+            while len(in_flight) > 2 * workers:  # bounds the text and tokens held in memory
+                done = in_flight.popleft()
+                write(eot_bytes if done is None else done.result())
+        while in_flight:
+            done = in_flight.popleft()
+            write(eot_bytes if done is None else done.result())
+        out.file.seek(0)
+        out.file.write(_header_bytes(dtype, count, name, n_vocab))
+        out.commit()
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        out.discard()
+        raise
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(wait=True)
+    return TokenFileInfo(Path(out_path), dtype, count, name, n_vocab)
