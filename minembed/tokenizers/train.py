@@ -1,0 +1,179 @@
+"""Train a byte-level BPE tokenizer from scratch, with the same merges as rustbpe.
+
+Rule (rustbpe 0.1.0's, checked against it by the tests): split every text with `pat_str`,
+count each distinct piece; then, until the vocabulary is full, merge the adjacent pair of
+ids with the largest count (pairs counted over all pieces, weighted by the piece counts),
+ties going to the smallest `(left_id, right_id)`, applied left to right without overlaps in
+every piece. The merge made k-th becomes token 256 + k; its bytes are its two parts' bytes.
+
+Two stages: `pretokenize.count_pieces` (threads over batches of the streamed corpus), then
+the Numba merge loop `kernels.bpe_train.train_merges` on flat integer arrays.
+
+>>> enc = train_bpe(["low lower lowest"] * 10, 260)
+>>> [enc.decode_single_token_bytes(t) for t in range(256, 260)]
+[b'lo', b'low', b' low', b'er']
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import warnings
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import regex
+
+from minembed.kernels import bpe_train
+from minembed.tokenizers.patterns import GPT4_SPLIT_PATTERN
+from minembed.tokenizers.pretokenize import count_pieces, pack_pieces
+
+if TYPE_CHECKING:
+    from minembed.tokenizers.encoding import Encoding
+
+__all__ = ["train_bpe", "train_bpe_ranks"]
+
+
+class VocabSizeTypeError(ValueError, TypeError):
+    """A non-integer vocab_size: a ValueError (as the issue asks) that is also a TypeError (as rustbpe raises)."""
+
+
+def _check_vocab_size(vocab_size: object, n_special: int) -> int:
+    if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)):
+        raise VocabSizeTypeError(
+            f"vocab_size must be an integer, got {vocab_size!r} ({type(vocab_size).__name__}); "
+            f"pass e.g. vocab_size={int(vocab_size) if isinstance(vocab_size, float) and vocab_size.is_integer() else 32768}"
+        )
+    smallest = 256 + n_special
+    if vocab_size < smallest:
+        raise ValueError(
+            f"vocab_size must be at least {smallest} (256 byte tokens + {n_special} special tokens), "
+            f"got {vocab_size}; pass vocab_size >= {smallest}"
+        )
+    return int(vocab_size)
+
+
+def _check_special_tokens(special_tokens: object) -> list[str]:
+    if special_tokens is None:
+        return []
+    if isinstance(special_tokens, (str, bytes)):
+        raise TypeError(
+            f"special_tokens must be a list of str, got the single {type(special_tokens).__name__} "
+            f"{special_tokens!r}; pass special_tokens=[{special_tokens!r}]"
+        )
+    tokens = list(special_tokens)  # a dict gives its keys
+    for token in tokens:
+        if not isinstance(token, str) or not token:
+            raise TypeError(f"special_tokens must hold non-empty str, got {token!r}")
+    if len(set(tokens)) != len(tokens):
+        raise ValueError(f"special_tokens has duplicates: {tokens!r}; list each special token once")
+    return tokens
+
+
+def _check_pattern(pat_str: object) -> str:
+    if not isinstance(pat_str, str):
+        raise TypeError(f"pat_str must be a regex pattern str, got {type(pat_str).__name__}")
+    try:
+        regex.compile(pat_str)
+    except regex.error as exc:
+        raise ValueError(f"pat_str is not a valid regex ({exc}): {pat_str!r}") from None
+    return pat_str
+
+
+def _show_progress(progress: bool | None) -> bool:
+    if progress is None:
+        return sys.stderr is not None and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+    return bool(progress)
+
+
+def _run_merges(tokens, offsets, counts, n_merges: int, show: bool) -> np.ndarray:
+    """The Numba merge loop; with a progress bar it runs in a thread (it releases the GIL)."""
+    done = np.zeros(1, dtype=np.int64)
+    if not show or n_merges == 0:
+        return bpe_train.train_merges(tokens, offsets, counts, n_merges, done)
+    from tqdm.auto import tqdm
+
+    result: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            result["merges"] = bpe_train.train_merges(tokens, offsets, counts, n_merges, done)
+        except BaseException as exc:  # pragma: no cover - re-raised below
+            result["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
+    with tqdm(total=n_merges, desc="merges", unit="merge") as bar:
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.1)
+            bar.update(int(done[0]) - bar.n)
+        bar.update(int(done[0]) - bar.n)
+    if "error" in result:
+        raise result["error"]  # type: ignore[misc]
+    return result["merges"]  # type: ignore[return-value]
+
+
+def train_bpe_ranks(
+    texts: str | Iterable[str],
+    vocab_size: int,
+    *,
+    pat_str: str = GPT4_SPLIT_PATTERN,
+    special_tokens: Iterable[str] | None = None,
+    progress: bool | None = None,
+) -> dict[bytes, int]:
+    """The mergeable ranks: the 256 single bytes (rank = byte value), then the merges in order.
+
+    `vocab_size` counts the special tokens too (they are not in the result); occurrences of
+    them in `texts` are cut out before counting, so they never take part in merges. If the
+    corpus runs out of pairs first, training stops early with a warning.
+    """
+    specials = _check_special_tokens(special_tokens)
+    vocab_size = _check_vocab_size(vocab_size, len(specials))
+    pat_str = _check_pattern(pat_str)
+    n_merges = vocab_size - 256 - len(specials)
+    show = _show_progress(progress)
+
+    if show:
+        from tqdm.auto import tqdm
+
+        with tqdm(desc="pieces", unit="piece", unit_scale=True) as bar:
+            piece_counts = count_pieces(texts, pat_str, special_tokens=specials, progress=bar.update)
+    else:
+        piece_counts = count_pieces(texts, pat_str, special_tokens=specials)
+    tokens, offsets, counts = pack_pieces(piece_counts)
+    del piece_counts
+    merges = _run_merges(tokens, offsets, counts, n_merges, show)
+
+    if len(merges) < n_merges:
+        warnings.warn(
+            f"the corpus has only {len(merges)} possible merges, fewer than the {n_merges} asked for; "
+            f"the vocabulary has {256 + len(merges) + len(specials)} tokens instead of {vocab_size}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    vocab = [bytes([i]) for i in range(256)]
+    for left, right in merges.tolist():
+        vocab.append(vocab[left] + vocab[right])
+    return {token: rank for rank, token in enumerate(vocab)}
+
+
+def train_bpe(
+    texts: str | Iterable[str],
+    vocab_size: int,
+    *,
+    pat_str: str = GPT4_SPLIT_PATTERN,
+    special_tokens: Iterable[str] | None = None,
+    progress: bool | None = None,
+    name: str = "minembed_bpe",
+) -> "Encoding":
+    """Train a byte-level BPE Encoding on `texts` (a str, or any iterable of str, streamed).
+
+    Ranks: 256 single bytes, then the learned merges; the special tokens get the ids right
+    after them, in the order given. `vocab_size` includes the special tokens.
+    """
+    from minembed.tokenizers.encoding import Encoding
+
+    specials = _check_special_tokens(special_tokens)
+    ranks = train_bpe_ranks(texts, vocab_size, pat_str=pat_str, special_tokens=specials, progress=progress)
+    special_ids = {token: len(ranks) + i for i, token in enumerate(specials)}
+    return Encoding(name, pat_str=pat_str, mergeable_ranks=ranks, special_tokens=special_ids)
