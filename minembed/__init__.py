@@ -5,10 +5,26 @@ backward passes, mirrored against torch, tiktoken and rustbpe by property tests.
 This package never imports torch or tiktoken.
 """
 from minembed import nn
+from minembed import tokenizers
+from minembed.tokenizers.encoding import Encoding
+from minembed.tokenizers.formats import load_encoding, load_tiktoken_bpe
+from minembed.tokenizers.registry import get_encoding, list_encoding_names
 from minembed import data
 from minembed.tokenizers.simple import SimpleTokenizer
 from minembed.tokenizers.vocab import Vocab
 
 __version__ = "0.1.0"
 
-__all__ = ["nn", "__version__", "data", "SimpleTokenizer", "Vocab"]
+__all__ = [
+    "nn",
+    "__version__",
+    "tokenizers",
+    "Encoding",
+    "get_encoding",
+    "list_encoding_names",
+    "load_tiktoken_bpe",
+    "load_encoding",
+    "data",
+    "SimpleTokenizer",
+    "Vocab",
+]

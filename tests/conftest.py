@@ -39,6 +39,23 @@ def shared_encodings():
     return encodings_dir()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _minembed_encodings_offline():
+    """Point `minembed.get_encoding` at the shared encoding files and forbid downloads.
+
+    Values already set by the caller win; the environment is restored at the end.
+    """
+    saved = {key: os.environ.get(key) for key in ("MINEMBED_ENCODINGS_DIR", "MINEMBED_OFFLINE")}
+    os.environ.setdefault("MINEMBED_ENCODINGS_DIR", str(encodings_dir()))
+    os.environ.setdefault("MINEMBED_OFFLINE", "1")
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)

@@ -1,0 +1,45 @@
+"""Pure-Python twin of `minembed.kernels.bpe`, with the same signature and results.
+
+This is the readable definition of the merge rule: quadratic in the piece length, so use it
+on short inputs only. The tests run it against the Numba kernel.
+"""
+from __future__ import annotations
+
+import bisect
+
+
+def pair_rank(row_ptr, right_ids, merged_ids, left, right):
+    """The id of the token left+right, or -1 if that concatenation is not a token."""
+    if left < 0 or right < 0 or left + 1 >= len(row_ptr):
+        return -1
+    lo, hi = int(row_ptr[left]), int(row_ptr[left + 1])
+    at = bisect.bisect_left(right_ids, right, lo, hi)
+    if at < hi and right_ids[at] == right:
+        return int(merged_ids[at])
+    return -1
+
+
+def bpe_merge(piece: bytes, byte_ranks, row_ptr, right_ids, merged_ids) -> list[int]:
+    """The ids of one piece. Example (gpt2): b"hello" -> [31373]; b"0" * 9 -> [10535, 830]."""
+    parts = [int(byte_ranks[b]) for b in piece]
+    while len(parts) > 1:
+        ranks = [pair_rank(row_ptr, right_ids, merged_ids, a, b) for a, b in zip(parts, parts[1:])]
+        candidates = [(r, i) for i, r in enumerate(ranks) if r >= 0]
+        if not candidates:
+            break
+        # Lowest rank first; among equal ranks the leftmost pair (the smaller i).
+        best, at = min(candidates)
+        parts[at : at + 2] = [best]
+    return parts
+
+
+def bpe_encode_pieces(data, piece_offsets, byte_ranks, row_ptr, right_ids, merged_ids, out_ids, out_offsets):
+    """BPE-merge every piece of `data` into out_ids / out_offsets (see `kernels.bpe`)."""
+    raw = bytes(data)
+    n_out = 0
+    out_offsets[0] = 0
+    for p in range(len(piece_offsets) - 1):
+        ids = bpe_merge(raw[piece_offsets[p] : piece_offsets[p + 1]], byte_ranks, row_ptr, right_ids, merged_ids)
+        out_ids[n_out : n_out + len(ids)] = ids
+        n_out += len(ids)
+        out_offsets[p + 1] = n_out

@@ -1,0 +1,469 @@
+"""`Encoding`: byte-level BPE with tiktoken's API, token-for-token identical to tiktoken.
+
+How `encode` works:
+1. Allowed special tokens are cut out of the text (`special.py`); disallowed ones raise.
+2. Each ordinary stretch is split into pieces by the encoding's regex (`pat_str`).
+3. Each piece, as UTF-8 bytes, is either a token itself, or is BPE-merged from its single
+   bytes by the Numba kernel in `minembed/kernels/bpe.py` (lowest rank first, ties leftmost).
+A bounded cache maps pieces already seen to their ids; it never changes a result.
+
+>>> import minembed
+>>> enc = minembed.get_encoding("gpt2")
+>>> enc.encode("hello world")
+[31373, 995]
+>>> enc.decode([31373, 995])
+'hello world'
+"""
+from __future__ import annotations
+
+import operator
+import os
+from collections.abc import Collection, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
+from types import MappingProxyType
+from typing import Literal, Mapping, Union
+
+import numpy as np
+import regex
+
+from minembed.tokenizers.merges import MergeTable
+from minembed.tokenizers.patterns import ENDOFTEXT
+from minembed.tokenizers.special import check_disallowed, resolve_special, split_on_specials
+
+AllowedSpecial = Union[Literal["all"], Collection[str]]
+
+# The piece cache: at most this many entries (about 10 MB); pieces longer than this many
+# characters are not cached (they are rare, and a cache of huge strings would be unbounded).
+_CACHE_ENTRIES = 65_536
+_CACHE_MAX_PIECE = 128
+# Ids are kept below 2**31: the kernel packs (rank, position) into one int64 heap key.
+_MAX_ID = 2**31 - 1
+_WHITESPACE = frozenset(b" \n\t")
+
+
+def _replace_surrogates(text: str) -> str:
+    """Join valid surrogate pairs into their code point and turn lone surrogates into U+FFFD."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _token_list(tokens: Sequence[int] | np.ndarray, name: str = "tokens") -> list[int]:
+    """tokens as a list of Python ints; TypeError for anything that is not an integer."""
+    if isinstance(tokens, np.ndarray):
+        if tokens.dtype.kind not in "iu":
+            raise TypeError(f"{name} must hold integers, got an array of dtype {tokens.dtype}")
+        return tokens.ravel().tolist()
+    out = list(tokens)
+    if not all(type(t) is int for t in out):
+        try:
+            out = [operator.index(t) for t in out]
+        except TypeError:
+            bad = next(t for t in out if not hasattr(t, "__index__"))
+            raise TypeError(f"{name} must hold integers, got {bad!r} ({type(bad).__name__})") from None
+    return out
+
+
+class Encoding:
+    """A byte-level BPE encoding: a split pattern, mergeable ranks and special tokens.
+
+    mergeable_ranks maps token bytes to rank (= token id; lower ranks merge first);
+    special_tokens maps special-token text to id. explicit_n_vocab, if given, must equal the
+    number of tokens, and the largest id must be explicit_n_vocab - 1.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        pat_str: str,
+        mergeable_ranks: Mapping[bytes, int],
+        special_tokens: Mapping[str, int],
+        explicit_n_vocab: int | None = None,
+    ) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type(name).__name__}")
+        if not isinstance(pat_str, str):
+            raise TypeError(f"pat_str must be a str (a `regex` pattern), got {type(pat_str).__name__}")
+        try:
+            pattern = regex.compile(pat_str)
+        except regex.error as e:
+            raise ValueError(f"pat_str is not a valid regular expression ({e}): {pat_str!r}") from None
+        ranks = self._checked_ranks(mergeable_ranks)
+        specials = self._checked_specials(special_tokens)
+        max_token_value = max(chain(ranks.values(), specials.values()), default=-1)
+        if explicit_n_vocab is not None:
+            n_tokens = len(ranks) + len(specials)
+            if n_tokens != explicit_n_vocab or max_token_value != explicit_n_vocab - 1:
+                raise ValueError(
+                    f"explicit_n_vocab={explicit_n_vocab} does not match the tokens given: "
+                    f"{len(ranks)} mergeable + {len(specials)} special = {n_tokens} tokens, "
+                    f"largest id {max_token_value}; pass explicit_n_vocab=None to skip this check"
+                )
+        self.name = name
+        self._pat_str = pat_str
+        self._pat = pattern
+        self._mergeable_ranks = ranks
+        self._special_tokens = specials
+        self._explicit_n_vocab = explicit_n_vocab
+        self.max_token_value = max_token_value
+        self.special_tokens_set = frozenset(specials)
+        # If a special id collides with a mergeable id, decoding uses the mergeable bytes (as tiktoken).
+        self._decoder = {i: s.encode("utf-8") for s, i in specials.items()}
+        self._decoder.update((rank, token) for token, rank in ranks.items())
+        self._special_ids = frozenset(specials.values())
+        self._table = MergeTable.from_ranks(ranks)
+        self._missing_bytes = [b for b in range(256) if self._table.byte_ranks[b] < 0]
+        self._piece_cache: dict[str, tuple[int, ...]] = {}
+
+    @staticmethod
+    def _checked_ranks(mergeable_ranks: Mapping[bytes, int]) -> dict[bytes, int]:
+        if not isinstance(mergeable_ranks, Mapping):
+            raise TypeError(f"mergeable_ranks must be a dict[bytes, int], got {type(mergeable_ranks).__name__}")
+        ranks = dict(mergeable_ranks)
+        for token, rank in ranks.items():
+            if not isinstance(token, bytes) or not token:
+                raise TypeError(f"mergeable_ranks keys must be non-empty bytes, got {token!r}")
+            if not isinstance(rank, (int, np.integer)) or not 0 <= rank <= _MAX_ID:
+                raise ValueError(f"mergeable_ranks[{token!r}] must be an int in [0, 2**31), got {rank!r}")
+        if len(set(ranks.values())) != len(ranks):
+            seen: dict[int, bytes] = {}
+            for token, rank in ranks.items():
+                if rank in seen:
+                    raise ValueError(f"mergeable_ranks gives rank {rank} to both {seen[rank]!r} and {token!r}; ranks must be unique")
+                seen[rank] = token
+        return {token: int(rank) for token, rank in ranks.items()}
+
+    @staticmethod
+    def _checked_specials(special_tokens: Mapping[str, int]) -> dict[str, int]:
+        if not isinstance(special_tokens, Mapping):
+            raise TypeError(f"special_tokens must be a dict[str, int], got {type(special_tokens).__name__}")
+        for text, token in special_tokens.items():
+            if not isinstance(text, str) or not text:
+                raise TypeError(f"special_tokens keys must be non-empty str, got {text!r}")
+            if not isinstance(token, (int, np.integer)) or not 0 <= token <= _MAX_ID:
+                raise ValueError(f"special_tokens[{text!r}] must be an int in [0, 2**31), got {token!r}")
+        return {text: int(token) for text, token in special_tokens.items()}
+
+    def __repr__(self) -> str:
+        return f"<Encoding {self.name!r}>"
+
+    # ----------------------------------------------------------------- encoding
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Encode text, treating special-token text as ordinary text.
+
+        >>> enc.encode_ordinary("hi <|endoftext|>")  # gpt2
+        [5303, 1279, 91, 437, 1659, 5239, 91, 29]
+        """
+        self._check_text(text)
+        try:
+            return self._encode_ordinary(text)[0]
+        except UnicodeEncodeError:
+            return self._encode_ordinary(_replace_surrogates(text))[0]
+
+    def encode(
+        self,
+        text: str,
+        *,
+        allowed_special: AllowedSpecial = frozenset(),
+        disallowed_special: AllowedSpecial = "all",
+    ) -> list[int]:
+        """Encode text; allowed special tokens become their ids, disallowed ones raise ValueError.
+
+        By default every special token is disallowed: `encode("<|endoftext|>")` raises. Pass
+        `allowed_special={"<|endoftext|>"}` (or "all") to emit it as its id, or
+        `disallowed_special=()` to encode it as ordinary text.
+        """
+        self._check_text(text)
+        allowed, disallowed = resolve_special(self.special_tokens_set, allowed_special, disallowed_special)
+        check_disallowed(text, disallowed, self.special_tokens_set)
+        try:
+            return self._encode_with_specials(text, allowed)
+        except UnicodeEncodeError:
+            return self._encode_with_specials(_replace_surrogates(text), allowed)
+
+    def encode_to_numpy(
+        self,
+        text: str,
+        *,
+        allowed_special: AllowedSpecial = frozenset(),
+        disallowed_special: AllowedSpecial = "all",
+    ) -> np.ndarray:
+        """`encode` as a read-only np.uint32 array of shape (N,).
+
+        Unlike tiktoken (which raises UnicodeEncodeError here), lone surrogates are replaced
+        by U+FFFD exactly as in `encode`.
+        """
+        ids = self.encode(text, allowed_special=allowed_special, disallowed_special=disallowed_special)
+        out = np.array(ids, dtype=np.uint32)
+        out.flags.writeable = False
+        return out
+
+    def encode_batch(
+        self,
+        text: Sequence[str],
+        *,
+        num_threads: int = 8,
+        allowed_special: AllowedSpecial = frozenset(),
+        disallowed_special: AllowedSpecial = "all",
+    ) -> list[list[int]]:
+        """`encode` every text, in order, on up to num_threads threads (capped at the CPU count)."""
+
+        def one(t: str) -> list[int]:
+            return self.encode(t, allowed_special=allowed_special, disallowed_special=disallowed_special)
+
+        return self._map(one, text, num_threads)
+
+    def encode_ordinary_batch(self, text: Sequence[str], *, num_threads: int = 8) -> list[list[int]]:
+        """`encode_ordinary` every text, in order, on up to num_threads threads."""
+        return self._map(self.encode_ordinary, text, num_threads)
+
+    def encode_bytes(self, data: bytes) -> list[int]:
+        """Encode raw bytes, which need not be valid UTF-8; `decode_bytes` gives them back.
+
+        Valid UTF-8 is encoded as text. Otherwise the valid prefix is encoded as text and its
+        last piece (with any whitespace tokens before it) is BPE-merged again together with
+        all the bytes from the first invalid one on, without splitting, as tiktoken does.
+        """
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"encode_bytes() expects bytes, got {type(data).__name__}; use encode() for str")
+        data = bytes(data)
+        try:
+            return self._encode_ordinary(data.decode("utf-8"))[0]
+        except UnicodeDecodeError as e:
+            valid = e.start
+        tokens, last_len = self._encode_ordinary(data[:valid].decode("utf-8"))
+        if last_len and self._is_whitespace(tokens[-last_len]):
+            # subtle: the split before a trailing space run moves when more text follows it.
+            while last_len < len(tokens) and self._is_whitespace(tokens[-last_len - 1]):
+                last_len += 1
+        head = tokens[: len(tokens) - last_len]
+        unstable = b"".join(self._decoder[t] for t in tokens[len(tokens) - last_len :]) + data[valid:]
+        return head + self._bpe_bytes(unstable)
+
+    def encode_single_token(self, text_or_bytes: str | bytes) -> int:
+        """The id of text_or_bytes if it is exactly one token (special tokens included), else KeyError."""
+        if isinstance(text_or_bytes, str):
+            as_bytes = text_or_bytes.encode("utf-8", "surrogatepass")
+            as_text: str | None = text_or_bytes
+        elif isinstance(text_or_bytes, (bytes, bytearray)):
+            as_bytes = bytes(text_or_bytes)
+            try:
+                as_text = as_bytes.decode("utf-8")
+            except UnicodeDecodeError:
+                as_text = None
+        else:
+            raise TypeError(f"encode_single_token() expects str or bytes, got {type(text_or_bytes).__name__}")
+        rank = self._mergeable_ranks.get(as_bytes)
+        if rank is not None:
+            return rank
+        if as_text is not None and as_text in self._special_tokens:
+            return self._special_tokens[as_text]
+        raise KeyError(as_bytes)
+
+    # ----------------------------------------------------------------- decoding
+
+    def decode_bytes(self, tokens: Sequence[int] | np.ndarray) -> bytes:
+        """The bytes of tokens, concatenated (special tokens give their text)."""
+        ids = _token_list(tokens)
+        try:
+            return b"".join(map(self._decoder.__getitem__, ids))
+        except KeyError:
+            bad = next(t for t in ids if t not in self._decoder)
+            raise KeyError(f"Invalid token for decoding: {bad}") from None
+
+    def decode(self, tokens: Sequence[int] | np.ndarray, errors: str = "replace") -> str:
+        """decode_bytes(tokens) as UTF-8 text; invalid UTF-8 is handled by `errors` (as bytes.decode)."""
+        return self.decode_bytes(tokens).decode("utf-8", errors=errors)
+
+    def decode_single_token_bytes(self, token: int) -> bytes:
+        """The bytes of one token; KeyError if the id is not a token."""
+        try:
+            return self._decoder[operator.index(token)]
+        except KeyError:
+            raise KeyError(str(token)) from None
+
+    def decode_tokens_bytes(self, tokens: Sequence[int] | np.ndarray) -> list[bytes]:
+        """The bytes of each token, as a list."""
+        return [self.decode_single_token_bytes(t) for t in _token_list(tokens)]
+
+    def decode_with_offsets(self, tokens: Sequence[int] | np.ndarray) -> tuple[str, list[int]]:
+        """(text, character offset where each token starts); the text must be valid UTF-8.
+
+        A token that starts in the middle of a character is given that character's offset.
+        Example (cl100k): "a👍b" -> ("a👍b", [0, 1, 1, 1, 2]).
+        """
+        offsets = []
+        n_chars = 0
+        for piece in self.decode_tokens_bytes(tokens):
+            continuation = 1 if piece and 0x80 <= piece[0] < 0xC0 else 0
+            offsets.append(max(0, n_chars - continuation))
+            n_chars += sum(1 for b in piece if not 0x80 <= b < 0xC0)
+        return self.decode_bytes(tokens).decode("utf-8", errors="strict"), offsets
+
+    def decode_batch(
+        self, batch: Sequence[Sequence[int]], *, errors: str = "replace", num_threads: int = 8
+    ) -> list[str]:
+        """`decode` every token list, in order."""
+        return [self.decode(tokens, errors=errors) for tokens in batch]
+
+    def decode_bytes_batch(self, batch: Sequence[Sequence[int]], *, num_threads: int = 8) -> list[bytes]:
+        """`decode_bytes` every token list, in order."""
+        return [self.decode_bytes(tokens) for tokens in batch]
+
+    # ----------------------------------------------------------------- vocabulary
+
+    @property
+    def n_vocab(self) -> int:
+        """max_token_value + 1 (ids that are no token, the gaps, are counted too)."""
+        return self.max_token_value + 1
+
+    @property
+    def eot_token(self) -> int:
+        """The id of <|endoftext|>."""
+        try:
+            return self._special_tokens[ENDOFTEXT]
+        except KeyError:
+            raise KeyError(f"encoding {self.name!r} has no {ENDOFTEXT} special token") from None
+
+    @property
+    def mergeable_ranks(self) -> Mapping[bytes, int]:
+        """{token bytes: rank}, read-only."""
+        return MappingProxyType(self._mergeable_ranks)
+
+    @property
+    def special_tokens(self) -> Mapping[str, int]:
+        """{special-token text: id}, read-only."""
+        return MappingProxyType(self._special_tokens)
+
+    @property
+    def pat_str(self) -> str:
+        """The regex that splits text into pieces before BPE."""
+        return self._pat_str
+
+    def token_byte_values(self) -> list[bytes]:
+        """The bytes of every mergeable token, sorted (special tokens excluded)."""
+        return sorted(self._mergeable_ranks)
+
+    def is_special_token(self, token: int) -> bool:
+        """Whether the id belongs to a special token."""
+        return token in self._special_ids
+
+    # ----------------------------------------------------------------- persistence
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write this encoding in minembed's versioned text format (see `minembed.load_encoding`)."""
+        from minembed.tokenizers.formats import save_encoding
+
+        save_encoding(self, path)
+
+    def __reduce__(self):
+        from minembed.tokenizers import registry
+
+        if registry.is_registered(self):
+            return registry.get_encoding, (self.name,)
+        return _rebuild, (self.name, self._pat_str, self._mergeable_ranks, self._special_tokens, self._explicit_n_vocab)
+
+    # ----------------------------------------------------------------- internals
+
+    @staticmethod
+    def _check_text(text: object) -> None:
+        if not isinstance(text, str):
+            hint = "; use encode_bytes() for raw bytes" if isinstance(text, (bytes, bytearray)) else ""
+            raise TypeError(f"text must be a str, got {type(text).__name__}{hint}")
+
+    def _is_whitespace(self, token: int) -> bool:
+        piece = self._decoder.get(token, b"")
+        return bool(piece) and all(b in _WHITESPACE for b in piece)
+
+    def _encode_with_specials(self, text: str, allowed: frozenset[str]) -> list[int]:
+        if not allowed:
+            return self._encode_ordinary(text)[0]
+        out: list[int] = []
+        for ordinary, special in split_on_specials(text, allowed):
+            out += self._encode_ordinary(ordinary)[0]
+            if special is not None:
+                out.append(self._special_tokens[special])
+        return out
+
+    def _encode_ordinary(self, text: str) -> tuple[list[int], int]:
+        """(ids of text, number of ids of its last piece). May raise UnicodeEncodeError."""
+        pieces = self._pat.findall(text, concurrent=True)
+        if not pieces:
+            return [], 0
+        ids_of = self._ids_of_pieces(pieces)
+        ids = list(chain.from_iterable(map(ids_of.__getitem__, pieces)))
+        return ids, len(ids_of[pieces[-1]])
+
+    def _ids_of_pieces(self, pieces: list[str]) -> dict[str, tuple[int, ...]]:
+        """{piece: its ids} for every distinct piece, from the cache or the BPE kernel."""
+        cache = self._piece_cache
+        ids_of: dict[str, tuple[int, ...]] = {}
+        missing: list[str] = []
+        for piece in set(pieces):
+            ids = cache.get(piece)
+            if ids is None:
+                missing.append(piece)
+            else:
+                ids_of[piece] = ids
+        if not missing:
+            return ids_of
+        ranks = self._mergeable_ranks
+        to_merge: list[str] = []
+        to_merge_bytes: list[bytes] = []
+        for piece in missing:
+            data = piece.encode("utf-8")
+            rank = ranks.get(data)
+            if rank is not None:
+                ids_of[piece] = (rank,)
+            else:
+                to_merge.append(piece)
+                to_merge_bytes.append(data)
+        if to_merge:
+            for piece, ids in zip(to_merge, self._bpe_many(to_merge_bytes)):
+                ids_of[piece] = ids
+        if len(cache) + len(missing) > _CACHE_ENTRIES:
+            cache.clear()  # dropping entries never changes a result; only speed
+        cache.update((p, ids_of[p]) for p in missing if len(p) <= _CACHE_MAX_PIECE)
+        return ids_of
+
+    def _bpe_many(self, pieces: list[bytes]) -> list[tuple[int, ...]]:
+        """BPE-merge each piece (no whole-token shortcut): one tuple of ids per piece."""
+        ids, offsets = self._table.encode_pieces_flat(pieces)
+        if self._missing_bytes and ids.size and ids.min() < 0:
+            missing = ", ".join(f"0x{b:02x}" for b in self._missing_bytes[:8])
+            raise ValueError(
+                f"encoding {self.name!r} cannot encode this text: byte(s) {missing} are not in its "
+                "mergeable_ranks; a byte-level encoding needs all 256 single bytes as tokens"
+            )
+        flat = ids.tolist()
+        bounds = offsets.tolist()
+        return [tuple(flat[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+    def _bpe_bytes(self, data: bytes) -> list[int]:
+        """The ids of one piece of bytes: the token itself if it is one, else its BPE merge."""
+        if not data:
+            return []
+        rank = self._mergeable_ranks.get(data)
+        if rank is not None:
+            return [rank]
+        return list(self._bpe_many([data])[0])
+
+    def _map(self, fn, texts: Iterable, num_threads: int) -> list:
+        texts = list(texts)
+        workers = min(num_threads, len(texts), os.cpu_count() or 1)
+        if workers <= 1:
+            return [fn(t) for t in texts]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(fn, texts))
+
+
+def _rebuild(name, pat_str, mergeable_ranks, special_tokens, explicit_n_vocab) -> Encoding:
+    """Unpickle a custom (unregistered) Encoding by value."""
+    return Encoding(
+        name,
+        pat_str=pat_str,
+        mergeable_ranks=mergeable_ranks,
+        special_tokens=special_tokens,
+        explicit_n_vocab=explicit_n_vocab,
+    )
