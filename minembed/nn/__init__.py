@@ -1,6 +1,18 @@
 """Layers with state and hand-written backward passes, mirroring torch.nn; they call minembed.nn.functional."""
 from minembed.nn import functional
 from minembed.nn.embedding import Embedding
+from minembed.nn.embedding_bag import EmbeddingBag
+from minembed.nn.linear import Linear
+from minembed.nn.positional import PositionalEmbedding, SinusoidalPositionalEmbedding, TokenAndPositionEmbedding
 from minembed.nn.sparse import SparseRowGradient
 
-__all__ = ["Embedding", "SparseRowGradient", "functional"]
+__all__ = [
+    "Embedding",
+    "EmbeddingBag",
+    "Linear",
+    "PositionalEmbedding",
+    "SinusoidalPositionalEmbedding",
+    "SparseRowGradient",
+    "TokenAndPositionEmbedding",
+    "functional",
+]

@@ -4,9 +4,21 @@ from minembed.nn.functional.embedding import (
     embedding_backward,
     embedding_renorm_,
 )
+from minembed.nn.functional.embedding_bag import embedding_bag, embedding_bag_backward
+from minembed.nn.functional.linear import linear, linear_backward, one_hot
+from minembed.nn.functional.positional import rope, rope_angles, rope_backward, sinusoidal_positions
 
 __all__ = [
     "embedding",
     "embedding_backward",
     "embedding_renorm_",
+    "embedding_bag",
+    "embedding_bag_backward",
+    "one_hot",
+    "linear",
+    "linear_backward",
+    "sinusoidal_positions",
+    "rope",
+    "rope_angles",
+    "rope_backward",
 ]

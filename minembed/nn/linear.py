@@ -1,0 +1,72 @@
+"""nn.Linear: y = x @ weight.T + bias, mirroring torch.nn.Linear."""
+from __future__ import annotations
+
+import numpy as np
+
+from minembed.nn import functional as F
+from minembed.nn._checks import FLOAT_DTYPES
+from minembed.nn.embedding import _check_size
+
+
+class Linear:
+    """An affine map from in_features to out_features; weight (out, in), bias (out,) or None.
+
+    Initialised like torch: weight and bias uniform in [-1/sqrt(in), 1/sqrt(in)], from rng
+    (a np.random.Generator; a fresh one if None). forward(x (..., in)) -> (..., out).
+    backward(grad_output (..., out)) returns grad_input (..., in) and accumulates grad_weight
+    and grad_bias. The weight can be tied to an Embedding: Linear(D, V).weight = emb.weight
+    makes an output head that shares the (V, D) table (see minembed.demos.one_hot_linear).
+
+    >>> head = Linear(4, 2, rng=np.random.default_rng(0))
+    >>> head(np.ones((3, 4), np.float32)).shape
+    (3, 2)
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype=np.float32,
+        rng: np.random.Generator | None = None,
+    ):
+        self.in_features = _check_size("in_features", in_features)
+        self.out_features = _check_size("out_features", out_features)
+        if np.dtype(dtype) not in FLOAT_DTYPES:
+            raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
+        rng = np.random.default_rng() if rng is None else rng
+        bound = 1.0 / np.sqrt(self.in_features) if self.in_features else 0.0
+        self.weight = rng.uniform(-bound, bound, (self.out_features, self.in_features)).astype(dtype)
+        self.bias = rng.uniform(-bound, bound, self.out_features).astype(dtype) if bias else None
+        self.grad_weight = None
+        self.grad_bias = None
+        self._last_input = None
+
+    def forward(self, x) -> np.ndarray:
+        """x (..., in_features) -> (..., out_features); remembers x for backward."""
+        y = F.linear(x, self.weight, self.bias)
+        self._last_input = np.asarray(x)
+        return y
+
+    __call__ = forward
+
+    def backward(self, grad_output) -> np.ndarray:
+        """Accumulate grad_weight and grad_bias for the last forward; return d(loss)/dx."""
+        if self._last_input is None:
+            raise RuntimeError("backward() needs a forward() first: call layer(x), then layer.backward(grad)")
+        grad_input, grad_weight, grad_bias = F.linear_backward(grad_output, self._last_input, self.weight, self.bias)
+        self.grad_weight = grad_weight if self.grad_weight is None else self.grad_weight + grad_weight
+        if grad_bias is not None:
+            self.grad_bias = grad_bias if self.grad_bias is None else self.grad_bias + grad_bias
+        return grad_input
+
+    def zero_grad(self) -> None:
+        """Drop the accumulated gradients."""
+        self.grad_weight = None
+        self.grad_bias = None
+
+    def parameters(self) -> list[np.ndarray]:
+        return [self.weight] if self.bias is None else [self.weight, self.bias]
+
+    def __repr__(self) -> str:
+        return f"Linear(in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None})"
