@@ -59,7 +59,8 @@ def run_embedding(
             values = g._values().numpy().copy()
         else:
             grad = g.numpy().copy()
-    return EmbeddingRun(out.detach().numpy().reshape(out_shape).copy(), module.weight.detach().numpy().copy(), grad, indices, values)
+    output = out.detach().numpy().reshape(out_shape).copy()
+    return EmbeddingRun(output, module.weight.detach().numpy().copy(), grad, indices, values)
 
 
 def one_hot_matmul(ids: np.ndarray, weight: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ def as_index_array(ids, name: str = "input") -> np.ndarray:
     array = np.asarray(ids)
     if array.size == 0 and not isinstance(ids, np.ndarray):
         array = array.astype(np.int64)  # np.asarray([]) is float64, but an empty list is a fine index
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+    if array.dtype.kind not in "iu":  # bool is kind "b", floats "f"
         raise TypeError(
             f"{name} must hold integer indices, got dtype {array.dtype}; "
             f"convert it with {name}.astype(np.int64) if the values are whole numbers"
@@ -26,8 +26,9 @@ def check_index_range(flat_ids: np.ndarray, num_embeddings: int, name: str = "in
     """Raise IndexError naming the first id outside [0, num_embeddings)."""
     if flat_ids.size == 0:
         return
-    lo, hi = flat_ids.min(), flat_ids.max()
-    if lo >= 0 and hi < num_embeddings:
+    # Read as unsigned, a negative id becomes huge: one max() checks both ends of the range.
+    as_unsigned = flat_ids.view(f"u{flat_ids.itemsize}") if flat_ids.dtype.kind == "i" else flat_ids
+    if as_unsigned.max() < num_embeddings:
         return
     bad_mask = (flat_ids < 0) | (flat_ids >= num_embeddings)
     position = int(np.argmax(bad_mask))

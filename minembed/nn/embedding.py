@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minembed.nn import functional as F
+from minembed.nn.functional.embedding import backward_from_rows, lookup_rows
 from minembed.nn._checks import (
     FLOAT_DTYPES,
     check_float_table,
@@ -108,8 +108,9 @@ class Embedding:
     def forward(self, ids) -> np.ndarray:
         """ids (any shape, integer) -> ids.shape + (embedding_dim,), remembering ids for backward."""
         flat, shape = flat_int64_ids(ids, self.num_embeddings)
-        out = F.embedding(flat, self.weight, self.padding_idx, self.max_norm, self.norm_type)
-        self._last_ids, self._last_shape = flat, shape
+        out = lookup_rows(flat, self.weight, self.max_norm, self.norm_type)
+        # A private copy: changing the caller's array later must not change the gradient.
+        self._last_ids, self._last_shape = flat.copy(), shape
         return out.reshape(shape + (self.embedding_dim,))
 
     __call__ = forward
@@ -124,8 +125,10 @@ class Embedding:
         if self._last_ids is None:
             raise RuntimeError("backward() needs a forward() first: call emb(ids), then emb.backward(grad)")
         grad = check_grad_output(grad_output, self._last_shape + (self.embedding_dim,), self.weight.dtype)
-        step = F.embedding_backward(
-            grad.reshape(-1, self.embedding_dim),
+        rows = np.ascontiguousarray(grad.reshape(-1, self.embedding_dim))
+        # The ids were validated by forward(): go straight to the scatter.
+        step = backward_from_rows(
+            rows,
             self._last_ids,
             self.num_embeddings,
             self.padding_idx,

@@ -44,17 +44,22 @@ def embedding(ids, weight, padding_idx=None, max_norm=None, norm_type=2.0, *, ba
             [0., 1.]]], dtype=float32)
     """
     weight = check_float_table(weight)
-    num_embeddings, dim = weight.shape
-    normalize_padding_idx(padding_idx, num_embeddings)
+    normalize_padding_idx(padding_idx, weight.shape[0])
     check_norm_args(max_norm, norm_type)
-    flat, shape = flat_int64_ids(ids, num_embeddings)
+    flat, shape = flat_int64_ids(ids, weight.shape[0])
+    return lookup_rows(flat, weight, max_norm, norm_type, backend=backend).reshape(shape + (weight.shape[1],))
+
+
+def lookup_rows(flat_ids, weight, max_norm=None, norm_type=2.0, *, backend="numba"):
+    """embedding() on already validated input: flat_ids (N,) int64 in range -> (N, D)."""
     # Strided tables go through the NumPy twins, which accept any layout; kernels need C order.
     ops = _backend(backend) if weight.flags.c_contiguous else twins
-    if max_norm is not None and flat.size:
-        ops.renorm_rows(weight, ops.unique_in_order(flat, num_embeddings), float(max_norm), float(norm_type))
-    out = np.empty((flat.shape[0], dim), dtype=weight.dtype)
-    ops.gather_rows(weight, flat, out)
-    return out.reshape(shape + (dim,))
+    if max_norm is not None and flat_ids.size:
+        unique = ops.unique_in_order(flat_ids, weight.shape[0])
+        ops.renorm_rows(weight, unique, float(max_norm), float(norm_type))
+    out = np.empty((flat_ids.shape[0], weight.shape[1]), dtype=weight.dtype)
+    ops.gather_rows(weight, flat_ids, out)
+    return out
 
 
 def embedding_renorm_(weight, ids, max_norm, norm_type=2.0, *, backend="numba"):
@@ -83,7 +88,8 @@ def embedding_backward(
 
     grad_output: ids.shape + (D,), float32 or float64. Returns a dense (num_embeddings, D)
     array of grad_output's dtype, or with sparse=True a SparseRowGradient (flattened ids in
-    order, padding removed, duplicates kept). out: an existing dense gradient to add into.
+    order, padding removed, duplicates kept; like torch's, its arrays may share memory with
+    ids and grad_output). out: an existing dense gradient to add into.
     Rows equal to padding_idx get no gradient. scale_grad_by_freq divides each id's gradient by
     how often it occurs in ids. (torch raises for sparse + scale_grad_by_freq; here the sparse
     values are scaled the same way as the dense ones.)
@@ -96,30 +102,38 @@ def embedding_backward(
     dtype = grad.dtype if grad.dtype in FLOAT_DTYPES else np.dtype(np.float32)
     grad = check_grad_output(grad, shape + (dim,), dtype)
     pad = normalize_padding_idx(padding_idx, num_embeddings)
+    if out is not None and (out.shape != (num_embeddings, dim) or out.dtype != dtype or not out.flags.c_contiguous):
+        raise ValueError(
+            f"out must be a C-contiguous {dtype} array of shape {(num_embeddings, dim)}, got {out.dtype} {out.shape}"
+        )
     rows = np.ascontiguousarray(grad.reshape(flat.shape[0], dim))
-    scale = _frequency_scale(flat, num_embeddings, dtype) if scale_grad_by_freq else None
+    return backward_from_rows(rows, flat, num_embeddings, pad, scale_grad_by_freq, sparse, out=out, backend=backend)
 
+
+def backward_from_rows(rows, flat_ids, num_embeddings, padding_idx, scale_grad_by_freq, sparse, *, out=None,
+                       backend="numba"):
+    """embedding_backward on already validated input: rows (N, D) C-contiguous float,
+    flat_ids (N,) int64 in range, padding_idx normalised (or None)."""
+    scale = _frequency_scale(flat_ids, num_embeddings, rows.dtype) if scale_grad_by_freq else None
     if sparse:
-        keep = flat != pad if pad is not None else np.ones(flat.shape, dtype=bool)
-        indices, values = flat[keep], rows[keep]
+        indices, values = flat_ids, rows
+        if padding_idx is not None:
+            keep = flat_ids != padding_idx
+            if not keep.all():
+                indices, values = flat_ids[keep], rows[keep]
         if scale is not None:
             values = values * scale[indices][:, None]
-        return SparseRowGradient(indices, values, (num_embeddings, dim))
+        return SparseRowGradient(indices, values, (num_embeddings, rows.shape[1]))
 
     if out is None:
-        # np.zeros takes fresh zero pages from the OS, so untouched rows cost nothing.
-        out = np.zeros((num_embeddings, dim), dtype=dtype)
-    elif out.shape != (num_embeddings, dim) or out.dtype != dtype or not out.flags.c_contiguous:
-        raise ValueError(
-            f"out must be a C-contiguous {dtype} array of shape {(num_embeddings, dim)}, "
-            f"got {out.dtype} {out.shape}"
-        )
+        # np.zeros maps fresh zero pages from the OS: no memset of the whole table up front.
+        out = np.zeros((num_embeddings, rows.shape[1]), dtype=rows.dtype)
     ops = _backend(backend)
-    pad_id = -1 if pad is None else pad
+    pad_id = -1 if padding_idx is None else padding_idx
     if scale is None:
-        ops.scatter_add_rows(out, flat, rows, pad_id)
+        ops.scatter_add_rows(out, flat_ids, rows, pad_id)
     else:
-        ops.scatter_add_rows_scaled(out, flat, rows, pad_id, scale)
+        ops.scatter_add_rows_scaled(out, flat_ids, rows, pad_id, scale)
     return out
 
 

@@ -1,0 +1,43 @@
+"""Side-by-side timing helpers shared by the benchmark scripts.
+
+The machine is shared and noisy, so each contender is timed in alternation with the others,
+several rounds, and the median is reported; ratios come from the same run.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable
+
+
+def median_seconds(fn: Callable[[], object], *, setup: Callable[[], object] | None = None, repeat: int = 15,
+                   warmup: int = 2) -> float:
+    """Median wall time of fn() over `repeat` calls; setup() runs before each call, untimed."""
+    for _ in range(warmup):
+        if setup is not None:
+            setup()
+        fn()
+    times = []
+    for _ in range(repeat):
+        if setup is not None:
+            setup()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def compare(contenders: dict[str, Callable[[], object]], *, setup: Callable[[], object] | None = None,
+            rounds: int = 5, repeat: int = 5) -> dict[str, float]:
+    """Median seconds per contender, timing them in alternation over several rounds."""
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for name, fn in contenders.items():  # warm up every contender (JIT, caches, page faults)
+        median_seconds(fn, setup=setup, repeat=1, warmup=1)
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            samples[name].append(median_seconds(fn, setup=setup, repeat=repeat, warmup=0))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1e3:9.3f} ms"

@@ -1,0 +1,134 @@
+"""Embedding forward/backward: minembed vs torch, side by side in one run (issue #2's goals).
+
+Table 50257 x 768 float32, ids (8, 1024), 2 threads for both libraries. Goals:
+  forward            >= 1.0x torch, and within 1.5x of np.copyto of the output's size
+  dense backward     >= 3.0x torch (zeroed gradient + scatter-add)
+  sparse backward    >= 1.0x torch
+  forward + max_norm >= 2.0x torch
+
+Run: .venv/bin/python benchmarks/bench_embedding.py  (needs the test extra: torch)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import compare, fmt_ms  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    import numba
+    import torch
+
+    from minembed.nn import Embedding
+    from minembed.nn import functional as F
+
+    torch.set_num_threads(args.threads)
+    numba.set_num_threads(args.threads)
+    V, D, shape = 50257, 768, (8, 1024)
+    rng = np.random.default_rng(0)
+    weight = rng.standard_normal((V, D), dtype=np.float32)
+    ids = rng.integers(0, V, size=shape)
+    grad = rng.standard_normal(shape + (D,), dtype=np.float32)
+    t_weight, t_ids, t_grad = torch.from_numpy(weight), torch.from_numpy(ids), torch.from_numpy(grad)
+    copy_src = np.empty(shape + (D,), np.float32)
+    copy_src[...] = 1.0
+    copy_dst = np.empty_like(copy_src)
+    copy_dst[...] = 0.0
+
+    print(f"table {V} x {D} float32, ids {shape}, {args.threads} threads; median ms, lower is better\n")
+    rows = []
+
+    # torch.embedding is what F.embedding calls under no_grad; the output is a fresh array in both.
+    fwd = compare(
+        {
+            "minembed": lambda: F.embedding(ids, weight),
+            "torch": lambda: torch.embedding(t_weight, t_ids),
+            "np.copyto": lambda: np.copyto(copy_dst, copy_src),
+        },
+        rounds=args.rounds,
+    )
+    rows.append(("forward", fwd, [("vs torch", fwd["torch"] / fwd["minembed"], 1.0),
+                                  ("np.copyto / minembed", fwd["np.copyto"] / fwd["minembed"], 1 / 1.5)]))
+
+    # Dense backward: a fresh zeroed (V, D) gradient plus the scatter-add, in both libraries.
+    dense = compare(
+        {
+            "minembed": lambda: F.embedding_backward(grad, ids, V),
+            "torch": lambda: torch.ops.aten.embedding_backward(t_grad, t_ids, V, -1, False, False),
+        },
+        rounds=args.rounds,
+    )
+    rows.append(("dense backward", dense, [("vs torch", dense["torch"] / dense["minembed"], 3.0)]))
+
+    sparse = compare(
+        {
+            "minembed": lambda: F.embedding_backward(grad, ids, V, sparse=True),
+            "torch": lambda: torch.ops.aten.embedding_backward(t_grad, t_ids, V, -1, False, True),
+        },
+        rounds=args.rounds,
+    )
+    rows.append(("sparse backward, functional (validates ids)", sparse,
+                 [("vs torch", sparse["torch"] / sparse["minembed"], 1.0)]))
+
+    # The way users call it: a module's backward after its forward (torch through autograd).
+    emb = Embedding.from_pretrained(weight, freeze=False, sparse=True)
+    t_emb = torch.nn.Embedding.from_pretrained(t_weight, freeze=False, sparse=True)
+    emb(ids)
+    t_out = t_emb(t_ids)
+
+    def minembed_module():
+        emb.grad = None
+        emb.backward(grad)
+
+    def torch_module():
+        t_emb.weight.grad = None
+        t_out.backward(t_grad, retain_graph=True)
+
+    module = compare({"minembed": minembed_module, "torch": torch_module}, rounds=args.rounds)
+    rows.append(("sparse backward, module", module, [("vs torch", module["torch"] / module["minembed"], 1.0)]))
+
+    # max_norm renorms in place, so every timed call starts from the original table (copy untimed).
+    table_np, table_t = weight.copy(), weight.copy()
+    table_tt = torch.from_numpy(table_t)
+
+    def restore():
+        np.copyto(table_np, weight)
+        np.copyto(table_t, weight)
+
+    norm = compare(
+        {
+            "minembed": lambda: F.embedding(ids, table_np, max_norm=1.0),
+            "torch": lambda: torch.nn.functional.embedding(t_ids, table_tt, max_norm=1.0),
+        },
+        setup=restore,
+        rounds=args.rounds,
+        repeat=3,
+    )
+    rows.append(("forward + max_norm", norm, [("vs torch", norm["torch"] / norm["minembed"], 2.0)]))
+
+    failed = 0
+    for title, times, ratios in rows:
+        print(f"{title}:")
+        for name, seconds in times.items():
+            print(f"  {name:<10} {fmt_ms(seconds)}")
+        for label, ratio, goal in ratios:
+            ok = ratio >= goal
+            failed += not ok
+            print(f"  {label:<22} {ratio:6.2f}x   goal >= {goal:.2f}x   {'met' if ok else 'NOT MET'}")
+        print()
+    print("all goals met" if not failed else f"{failed} goal(s) not met")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
