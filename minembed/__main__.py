@@ -1,0 +1,5 @@
+import sys
+
+from minembed.cli import main
+
+sys.exit(main())

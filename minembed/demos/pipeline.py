@@ -1,0 +1,133 @@
+"""The main job: text -> BPE -> ids -> windows -> batches -> embeddings -> gradients, checked.
+
+Each stage prints what it made (shapes, sizes, timings) and checks itself against the plain
+NumPy path, so a run is a small end-to-end test of the package that needs no files.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from minembed.data import DataLoader, SlidingWindowDataset
+from minembed.demos.sample_text import SAMPLE_TEXT
+from minembed.nn import Embedding, TokenAndPositionEmbedding
+from minembed.tokenizers.train import train_bpe
+
+
+@dataclass
+class DemoConfig:
+    text: str = SAMPLE_TEXT
+    encoding: str | None = None  # a registered encoding name; None trains a BPE on the text
+    bpe_vocab_size: int = 400
+    context_length: int = 32
+    stride: int = 16
+    batch_size: int = 8
+    embedding_dim: int = 64
+    # The realistic batch of the big-table check: GPT-2's vocabulary and width.
+    big_vocab: int = 50257
+    big_dim: int = 768
+    big_batch: tuple[int, int] = (8, 1024)
+    seed: int = 0
+
+
+@contextmanager
+def _stage(title: str):
+    start = time.perf_counter()
+    print(f"\n== {title}")
+    yield
+    print(f"   ({(time.perf_counter() - start) * 1e3:.1f} ms)")
+
+
+def _check(label: str, ok: bool) -> None:
+    print(f"   check: {label}: {'ok' if ok else 'FAILED'}")
+    if not ok:
+        raise AssertionError(f"demo check failed: {label}")
+
+
+def _timed(fn, repeat: int = 5) -> float:
+    """Best of `repeat` wall times of fn(), in milliseconds (the first call compiles or warms)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best * 1e3
+
+
+def run(config: DemoConfig | None = None) -> None:
+    """Run every stage of the pipeline on config.text and check each one."""
+    config = config or DemoConfig()
+    rng = np.random.default_rng(config.seed)
+
+    with _stage("1. tokenizer"):
+        if config.encoding is None:
+            encoding = train_bpe(config.text, config.bpe_vocab_size, special_tokens=["<|endoftext|>"], progress=False)
+            print(f"   trained a byte-level BPE on {len(config.text):,} characters: {encoding.n_vocab} tokens")
+        else:
+            from minembed.tokenizers.registry import get_encoding
+
+            encoding = get_encoding(config.encoding)
+            print(f"   loaded {encoding.name}: {encoding.n_vocab:,} tokens")
+        ids = encoding.encode_to_numpy(config.text)
+        print(f"   {len(config.text.encode()):,} bytes -> {ids.size:,} token ids ({ids.dtype}), "
+              f"{len(config.text.encode()) / max(ids.size, 1):.2f} bytes per token")
+        print(f"   first tokens: {[encoding.decode_single_token_bytes(int(t)) for t in ids[:8]]}")
+        _check("decode(encode(text)) == text", encoding.decode(ids.tolist()) == config.text)
+
+    with _stage("2. windows and batches"):
+        dataset = SlidingWindowDataset(ids, config.context_length, config.stride)
+        loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True, drop_last=True, seed=config.seed)
+        x, y = next(iter(loader))
+        print(f"   {len(dataset)} windows of {config.context_length} tokens, stride {config.stride}; "
+              f"{len(loader)} batches of {config.batch_size}; x, y: {x.shape} {x.dtype}")
+        first_x, first_y = dataset[0]
+        _check("windows are views of the id array", np.shares_memory(first_x, ids))
+        _check("target is the input shifted by one", np.array_equal(first_x[1:], first_y[:-1]))
+
+    with _stage("3. token + position embedding, forward and backward"):
+        layer = TokenAndPositionEmbedding(encoding.n_vocab, config.context_length, config.embedding_dim, rng=rng)
+        h = layer(x)  # (B, T, D)
+        grad = rng.standard_normal(h.shape).astype(h.dtype)
+        layer.backward(grad)
+        token_grad = layer.token_embedding.grad
+        print(f"   x {x.shape} -> h {h.shape}; token grad {token_grad.shape}, "
+              f"position grad {layer.position_embedding.grad.shape}")
+        expected_h = layer.token_embedding.weight[x] + layer.position_embedding.weight[None, : x.shape[1]]
+        _check("h == W_tok[x] + W_pos[:T]", np.allclose(h, expected_h, rtol=1e-6, atol=1e-6))
+        expected_grad = np.zeros_like(token_grad)
+        np.add.at(expected_grad, x.reshape(-1), grad.reshape(-1, config.embedding_dim))
+        _check("token grad == np.add.at scatter", np.array_equal(token_grad, expected_grad))
+        _check("position grad == grad summed over the batch",
+               np.allclose(layer.position_embedding.grad[: x.shape[1]], grad.sum(axis=0), rtol=1e-5, atol=1e-5))
+
+    with _stage(f"4. a realistic batch: table {config.big_vocab} x {config.big_dim}, ids {config.big_batch}"):
+        table = Embedding(config.big_vocab, config.big_dim, rng=rng)
+        big_ids = rng.integers(0, config.big_vocab, size=config.big_batch)
+        big_grad = rng.standard_normal(config.big_batch + (config.big_dim,), dtype=np.float32)
+        out = table(big_ids)
+        table.backward(big_grad)
+        print(f"   forward {big_ids.shape} -> {out.shape} {out.dtype}; dense grad {table.grad.shape}")
+        _check("forward == np.take(weight, ids, axis=0)", np.array_equal(out, np.take(table.weight, big_ids, axis=0)))
+        plain = np.zeros_like(table.weight)
+        np.add.at(plain, big_ids.reshape(-1), big_grad.reshape(-1, config.big_dim))
+        _check("dense grad == np.add.at, bit for bit", np.array_equal(table.grad, plain))
+
+        def backward_fresh():
+            table.zero_grad()
+            table.backward(big_grad)
+
+        def numpy_backward():
+            g = np.zeros_like(table.weight)
+            np.add.at(g, big_ids.reshape(-1), big_grad.reshape(-1, config.big_dim))
+
+        forward_ms, numpy_forward_ms = _timed(lambda: table(big_ids)), _timed(
+            lambda: np.take(table.weight, big_ids, axis=0))
+        backward_ms, numpy_backward_ms = _timed(backward_fresh), _timed(numpy_backward, repeat=2)
+        print(f"   forward  {forward_ms:8.2f} ms   (np.take    {numpy_forward_ms:8.2f} ms)")
+        print(f"   backward {backward_ms:8.2f} ms   (np.add.at  {numpy_backward_ms:8.2f} ms)")
+
+    print("\nall checks passed")
