@@ -1,0 +1,1 @@
+"""Runnable demonstrations; `python -m minembed` runs pipeline.run()."""
