@@ -183,9 +183,9 @@ def write_tokens(path: PathLike, ids, *, encoding=None, n_vocab: int | None = No
 # side do not look across it. With the GPT-2/r50k, cl100k and o200k patterns that holds at
 #   (a) just after a "\n" that follows a non-space and precedes a letter ("word.\nNext"), and
 #   (b) just before a " " that follows a non-space and precedes a letter ("word| next").
-# subtle: a "\n" after other whitespace is NOT safe ("x \nY": the whole text splits " ", "\n" but a
-# chunk ending in " \n" ends with the single piece " \n"), nor is "\r\n" under gpt2, nor a "\n"
-# before "/" under o200k (" ?[^\s\p{L}\p{N}]+[\r\n/]*"). tests/test_tokenfile.py cuts random
+# subtle: a "\n" after other whitespace is NOT safe (gpt2 encodes "x\n\n" + "ay" differently from
+# "x\n\nay": at the end of a chunk `\s++$` takes the whole run), nor is a "\n" before "/" under
+# o200k (" ?[^\s\p{L}\p{N}]+[\r\n/]*" glues ".\n/" together). tests/test_tokenfile.py cuts random
 # texts at every position this pattern finds and checks the tokens against the whole text.
 SAFE_CUT = regex.compile(r"(?<=\S\n)(?=\p{L})|(?<=\S)(?= \p{L})")
 _LAST_SAFE_CUT = regex.compile(SAFE_CUT.pattern, flags=regex.REVERSE)
