@@ -19,7 +19,6 @@ from __future__ import annotations
 import operator
 import os
 from collections.abc import Collection, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from types import MappingProxyType
 from typing import Literal, Mapping, Union
@@ -207,7 +206,7 @@ class Encoding:
         allowed_special: AllowedSpecial = frozenset(),
         disallowed_special: AllowedSpecial = "all",
     ) -> list[list[int]]:
-        """`encode` every text, in order, on up to num_threads threads (capped at the CPU count)."""
+        """`encode` every text, in order (see `_map` about num_threads)."""
 
         def one(t: str) -> list[int]:
             return self.encode(t, allowed_special=allowed_special, disallowed_special=disallowed_special)
@@ -215,7 +214,7 @@ class Encoding:
         return self._map(one, text, num_threads)
 
     def encode_ordinary_batch(self, text: Sequence[str], *, num_threads: int = 8) -> list[list[int]]:
-        """`encode_ordinary` every text, in order, on up to num_threads threads."""
+        """`encode_ordinary` every text, in order (see `_map` about num_threads)."""
         return self._map(self.encode_ordinary, text, num_threads)
 
     def encode_bytes(self, data: bytes) -> list[int]:
@@ -388,27 +387,21 @@ class Encoding:
 
     def _encode_ordinary(self, text: str) -> tuple[list[int], int]:
         """(ids of text, number of ids of its last piece). May raise UnicodeEncodeError."""
-        pieces = self._pat.findall(text, concurrent=True)
+        pieces = self._pat.findall(text)
         if not pieces:
             return [], 0
-        ids_of = self._ids_of_pieces(pieces)
-        ids = list(chain.from_iterable(map(ids_of.__getitem__, pieces)))
-        return ids, len(ids_of[pieces[-1]])
+        # One C-speed pass over the cache; only pieces not seen before reach Python loops.
+        per_piece = list(map(self._piece_cache.get, pieces))
+        if None in per_piece:
+            new = self._ids_of_new_pieces({p for p, ids in zip(pieces, per_piece) if ids is None})
+            # new.get(piece, cached): the fresh ids where the cache had none, else the cached ones.
+            per_piece = list(map(new.get, pieces, per_piece))
+        return list(chain.from_iterable(per_piece)), len(per_piece[-1])
 
-    def _ids_of_pieces(self, pieces: list[str]) -> dict[str, tuple[int, ...]]:
-        """{piece: its ids} for every distinct piece, from the cache or the BPE kernel."""
-        cache = self._piece_cache
-        ids_of: dict[str, tuple[int, ...]] = {}
-        missing: list[str] = []
-        for piece in set(pieces):
-            ids = cache.get(piece)
-            if ids is None:
-                missing.append(piece)
-            else:
-                ids_of[piece] = ids
-        if not missing:
-            return ids_of
+    def _ids_of_new_pieces(self, missing: set[str]) -> dict[str, tuple[int, ...]]:
+        """{piece: its ids} for pieces not in the cache (then cached, if short)."""
         ranks = self._mergeable_ranks
+        ids_of: dict[str, tuple[int, ...]] = {}
         to_merge: list[str] = []
         to_merge_bytes: list[bytes] = []
         for piece in missing:
@@ -420,11 +413,11 @@ class Encoding:
                 to_merge.append(piece)
                 to_merge_bytes.append(data)
         if to_merge:
-            for piece, ids in zip(to_merge, self._bpe_many(to_merge_bytes)):
-                ids_of[piece] = ids
-        if len(cache) + len(missing) > _CACHE_ENTRIES:
-            cache.clear()  # dropping entries never changes a result; only speed
-        cache.update((p, ids_of[p]) for p in missing if len(p) <= _CACHE_MAX_PIECE)
+            ids_of.update(zip(to_merge, self._bpe_many(to_merge_bytes)))
+        cache = self._piece_cache
+        if len(cache) + len(ids_of) > _CACHE_ENTRIES:
+            cache.clear()  # forgetting entries never changes a result, only the speed
+        cache.update((p, ids) for p, ids in ids_of.items() if len(p) <= _CACHE_MAX_PIECE)
         return ids_of
 
     def _bpe_many(self, pieces: list[bytes]) -> list[tuple[int, ...]]:
@@ -449,13 +442,19 @@ class Encoding:
             return [rank]
         return list(self._bpe_many([data])[0])
 
-    def _map(self, fn, texts: Iterable, num_threads: int) -> list:
-        texts = list(texts)
-        workers = min(num_threads, len(texts), os.cpu_count() or 1)
-        if workers <= 1:
-            return [fn(t) for t in texts]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(fn, texts))
+    @staticmethod
+    def _map(fn, texts: Iterable, num_threads: int) -> list:
+        """[fn(t) for t in texts], in order, on the calling thread.
+
+        num_threads is accepted for tiktoken compatibility but not used: the regex scan holds
+        the GIL while it builds its list of pieces, and two threads (one chunk of the batch
+        each) were measured slower than one, both on many short lines and on a few 200 kB
+        documents (benchmarks/bench_encode.py --batch). The BPE kernel itself is `nogil`,
+        ready for a GIL-free scanner.
+        """
+        if not isinstance(num_threads, int) or num_threads < 1:
+            raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
+        return [fn(t) for t in texts]
 
 
 def _rebuild(name, pat_str, mergeable_ranks, special_tokens, explicit_n_vocab) -> Encoding:

@@ -1,0 +1,132 @@
+"""The BPE merge kernel against its pure-Python twin, on hand-checkable vocabularies and real ones."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minembed
+from minembed.kernels import bpe, bpe_numpy
+from minembed.tokenizers.merges import MergeTable
+from reference.tiktoken_ref import get_encoding as tiktoken_encoding
+
+KERNELS = {"numba": bpe.bpe_encode_pieces, "python": bpe_numpy.bpe_encode_pieces}
+
+
+def byte_vocab(*merged: bytes) -> dict[bytes, int]:
+    """The 256 single bytes (ids 0..255 in byte order), then `merged` with ids 256, 257, ..."""
+    ranks = {bytes([b]): b for b in range(256)}
+    for token in merged:
+        ranks[token] = len(ranks)
+    return ranks
+
+
+def test_pair_table_by_hand():
+    ranks = {b"a": 0, b"b": 1, b"ab": 2, b"abb": 3, b"bb": 4}
+    table = MergeTable.from_ranks(ranks)
+    # abb splits as ab+b and as a+bb: both pairs lead to it.
+    pairs = {}
+    for left in range(len(table.row_ptr) - 1):
+        for k in range(table.row_ptr[left], table.row_ptr[left + 1]):
+            pairs[(left, int(table.right_ids[k]))] = int(table.merged_ids[k])
+    assert pairs == {(0, 1): 2, (2, 1): 3, (0, 4): 3, (1, 1): 4}
+    for lookup in (bpe.pair_rank, bpe_numpy.pair_rank):
+        args = (table.row_ptr, table.right_ids, table.merged_ids)
+        assert lookup(*args, 0, 1) == 2
+        assert lookup(*args, 0, 4) == 3
+        assert lookup(*args, 1, 0) == -1
+        assert lookup(*args, -1, 1) == -1
+    assert table.byte_ranks[ord("a")] == 0 and table.byte_ranks[ord("c")] == -1
+
+
+@pytest.mark.parametrize("kernel", KERNELS.values(), ids=KERNELS.keys())
+def test_merge_rule_by_hand(kernel):
+    """Lowest rank first, ties to the leftmost pair; merging stops when no pair is a token."""
+    table = MergeTable.from_ranks(byte_vocab(b"aa", b"bc", b"abc"))
+    aa, bc, abc = 256, 257, 258
+    a, b, c = ord("a"), ord("b"), ord("c")
+    cases = {
+        b"aaa": [aa, a],  # tie between both "aa" pairs: the leftmost wins
+        b"aaaa": [aa, aa],
+        b"abc": [abc],  # bc (257) first, then a+bc = abc (258)
+        b"aabc": [aa, bc],  # aa (256) first; then aa+bc is not a token
+        b"cab": [c, a, b],
+        b"a": [a],
+    }
+    got = table.encode_pieces(list(cases), kernel=kernel)
+    assert got == list(cases.values())
+
+
+@pytest.mark.parametrize("kernel", KERNELS.values(), ids=KERNELS.keys())
+def test_missing_byte_is_marked(kernel):
+    ranks = {b"a": 0, b"b": 1, b"ab": 2}
+    table = MergeTable.from_ranks(ranks)
+    assert table.encode_pieces([b"abz", b"ab"], kernel=kernel) == [[2, -1], [2]]
+
+
+def test_empty_batch_and_empty_piece():
+    table = MergeTable.from_ranks(byte_vocab(b"ab"))
+    for kernel in KERNELS.values():
+        assert table.encode_pieces([], kernel=kernel) == []
+        assert table.encode_pieces([b"", b"ab", b""], kernel=kernel) == [[], [256], []]
+
+
+
+
+def letters(alphabet: str, min_size: int, max_size: int):
+    """Byte strings over a few letters (st.binary has no alphabet)."""
+    return st.text(alphabet=alphabet, min_size=min_size, max_size=max_size).map(str.encode)
+
+
+small_vocab = st.lists(letters("abc", 2, 4), unique=True, max_size=40)
+
+
+@given(merged=small_vocab, pieces=st.lists(letters("abcd", 0, 150), max_size=8))
+def test_kernel_equals_twin_on_random_vocabularies(merged, pieces):
+    """Dense vocabularies over a 4-letter alphabet make ties and long merge chains common;
+    pieces longer than 64 bytes take the kernel's heap path."""
+    table = MergeTable.from_ranks(byte_vocab(*merged))
+    fast = table.encode_pieces(pieces, kernel=bpe.bpe_encode_pieces)
+    slow = table.encode_pieces(pieces, kernel=bpe_numpy.bpe_encode_pieces)
+    assert fast == slow
+    ranks = byte_vocab(*merged)
+    id_to_bytes = {i: t for t, i in ranks.items()}
+    assert [b"".join(id_to_bytes[i] for i in ids) for ids in fast] == pieces
+
+
+@given(st.lists(st.text(max_size=100).map(lambda s: s.encode("utf-8", "surrogatepass")), min_size=1, max_size=6))
+def test_kernel_equals_twin_and_tiktoken_on_cl100k(pieces):
+    ours = minembed.get_encoding("cl100k_base")
+    theirs = tiktoken_encoding("cl100k_base")
+    fast = ours._table.encode_pieces(pieces, kernel=bpe.bpe_encode_pieces)
+    assert fast == ours._table.encode_pieces(pieces, kernel=bpe_numpy.bpe_encode_pieces)
+    # tiktoken's whole-piece shortcut can differ from a full merge only when the piece is a token.
+    for piece, ids in zip(pieces, fast):
+        if piece and piece not in ours.mergeable_ranks:
+            assert ids == theirs._encode_single_piece(piece)
+
+
+@pytest.mark.parametrize("piece", [b"x" * 300, b" " * 257, b"0" * 200, "héllo wörld 你好 ".encode() * 20])
+def test_long_pieces_heap_path_equals_twin(piece):
+    table = minembed.get_encoding("gpt2")._table
+    fast = table.encode_pieces([piece], kernel=bpe.bpe_encode_pieces)
+    assert fast == table.encode_pieces([piece], kernel=bpe_numpy.bpe_encode_pieces)
+    assert fast[0] == tiktoken_encoding("gpt2")._encode_single_piece(piece)
+
+
+def test_million_byte_piece_matches_tiktoken():
+    """tiktoken #195: one 1 MB piece of a single repeated byte (o200k, as tiktoken's own test)."""
+    text = "x" * 1_000_000
+    ours = minembed.get_encoding("o200k_base")
+    ids = ours.encode_ordinary(text)
+    assert ids == tiktoken_encoding("o200k_base").encode_ordinary(text)
+    assert ours.decode(ids) == text
+
+
+def test_flat_output_layout():
+    table = MergeTable.from_ranks(byte_vocab(b"ab"))
+    ids, offsets = table.encode_pieces_flat([b"ab", b"ba", b"a"])
+    assert ids.dtype == np.int64 and offsets.dtype == np.int64
+    assert ids.tolist() == [256, ord("b"), ord("a"), ord("a")]
+    assert offsets.tolist() == [0, 1, 3, 4]
