@@ -39,7 +39,9 @@ def bag_forward(weight, ids, bounds, per_sample_weights, mode, padding_idx, out,
     per_sample_weights: (N,) in the weight dtype, or an empty array for none (sum mode only).
     Padding entries are skipped and not counted. Empty bags give zeros (max_indices -1).
     max keeps the first maximum (strict >). max_indices holds entry positions in ids.
-    For float32, weighted sums use one rounding per multiply-add, like torch's FMA.
+    Weighted sums round like torch 2.13: without padding_idx torch's fast path fuses each
+    multiply-add (one rounding, emulated exactly in float64); with a padding_idx its generic path
+    rounds the product, then the sum.
     """
     dim = weight.shape[1]
     weighted = per_sample_weights.shape[0] > 0
@@ -61,10 +63,14 @@ def bag_forward(weight, ids, bounds, per_sample_weights, mode, padding_idx, out,
                         if weight[row, c] > acc[c]:
                             acc[c] = weight[row, c]
                             max_indices[b, c] = i
-            elif weighted:
+            elif weighted and padding_idx < 0:
                 p = np.float64(per_sample_weights[i])
                 for c in range(dim):
                     acc[c] = np.float64(acc[c]) + p * np.float64(weight[row, c])
+            elif weighted:
+                p = per_sample_weights[i]
+                for c in range(dim):
+                    acc[c] += p * weight[row, c]  # the product is rounded first
             else:
                 for c in range(dim):
                     acc[c] += weight[row, c]

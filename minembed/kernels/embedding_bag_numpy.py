@@ -33,12 +33,16 @@ def bag_forward(weight, ids, bounds, per_sample_weights, mode, padding_idx, out,
             first_max = np.argmax(rows, axis=0)  # argmax returns the first maximum, as torch keeps
             max_indices[b] = entries[first_max]
             out[b] = rows[first_max, np.arange(rows.shape[1])]
-        elif per_sample_weights.shape[0] > 0:
+        elif per_sample_weights.shape[0] > 0 and padding_idx < 0:
             for entry, row in zip(entries, rows):
                 out[b] = _fma_rows(out[b], per_sample_weights[entry], row)
+        elif per_sample_weights.shape[0] > 0:
+            for entry, row in zip(entries, rows):
+                out[b] += per_sample_weights[entry] * row  # product rounded, then the sum (torch with padding)
         else:
-            # Summing along axis 0 adds whole rows one after another: entry order, as torch.
-            out[b] = rows.sum(axis=0)
+            # subtle: cumsum adds strictly in entry order, as torch; rows.sum(axis=0) may sum
+            # pairwise when D == 1, which rounds differently.
+            out[b] = np.cumsum(rows, axis=0)[-1]
             if mode == MODE_MEAN:
                 out[b] /= out.dtype.type(entries.shape[0])
 
