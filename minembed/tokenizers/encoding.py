@@ -19,7 +19,7 @@ from __future__ import annotations
 import operator
 import os
 from collections.abc import Collection, Iterable, Sequence
-from itertools import chain
+from itertools import chain, islice
 from types import MappingProxyType
 from typing import Literal, Mapping, Union
 
@@ -111,7 +111,7 @@ class Encoding:
         self._decoder.update((rank, token) for token, rank in ranks.items())
         self._special_ids = frozenset(specials.values())
         self._table = MergeTable.from_ranks(ranks)
-        self._missing_bytes = [b for b in range(256) if self._table.byte_ranks[b] < 0]
+        self._missing_bytes = frozenset(b for b in range(256) if self._table.byte_ranks[b] < 0)
         self._piece_cache: dict[str, tuple[int, ...]] = {}
 
     @staticmethod
@@ -417,17 +417,19 @@ class Encoding:
         cache = self._piece_cache
         if len(cache) + len(ids_of) > _CACHE_ENTRIES:
             cache.clear()  # forgetting entries never changes a result, only the speed
-        cache.update((p, ids) for p, ids in ids_of.items() if len(p) <= _CACHE_MAX_PIECE)
+        room = _CACHE_ENTRIES - len(cache)
+        cache.update(islice(((p, ids) for p, ids in ids_of.items() if len(p) <= _CACHE_MAX_PIECE), max(room, 0)))
         return ids_of
 
     def _bpe_many(self, pieces: list[bytes]) -> list[tuple[int, ...]]:
         """BPE-merge each piece (no whole-token shortcut): one tuple of ids per piece."""
         ids, offsets = self._table.encode_pieces_flat(pieces)
         if self._missing_bytes and ids.size and ids.min() < 0:
-            missing = ", ".join(f"0x{b:02x}" for b in self._missing_bytes[:8])
+            piece = pieces[int(np.searchsorted(offsets, np.argmax(ids < 0), side="right")) - 1]
+            missing = sorted({f"0x{b:02x}" for b in piece if b in self._missing_bytes})
             raise ValueError(
-                f"encoding {self.name!r} cannot encode this text: byte(s) {missing} are not in its "
-                "mergeable_ranks; a byte-level encoding needs all 256 single bytes as tokens"
+                f"encoding {self.name!r} cannot encode {piece!r}: byte(s) {', '.join(missing)} are not in "
+                "its mergeable_ranks; a byte-level encoding needs all 256 single bytes as tokens"
             )
         flat = ids.tolist()
         bounds = offsets.tolist()

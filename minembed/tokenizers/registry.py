@@ -166,7 +166,7 @@ def find_encoding_file(relpath: str) -> Path:
         except Exception as e:  # any network, disk or hash problem: report it with the fix below
             failure = f"downloading {url} failed: {type(e).__name__}: {e}"
     raise FileNotFoundError(
-        f"cannot find the encoding file {relpath}.\nLooked in: " + "; ".join(looked) + f".\n{failure.capitalize()}.\n"
+        f"cannot find the encoding file {relpath}.\nLooked in: " + "; ".join(looked) + f".\n{failure[0].upper()}{failure[1:]}.\n"
         f"To work offline, download {url} on a machine with network access (SHA-256 {FILES[relpath][1]}) and "
         f"either put it at {cached}, or set MINEMBED_ENCODINGS_DIR to a directory that holds {relpath}."
     )
