@@ -9,6 +9,7 @@ from minembed import tokenizers
 from minembed.tokenizers.encoding import Encoding
 from minembed.tokenizers.formats import load_encoding, load_tiktoken_bpe
 from minembed.tokenizers.registry import get_encoding, list_encoding_names
+from minembed.tokenizers.train import train_bpe
 from minembed import data
 from minembed.tokenizers.simple import SimpleTokenizer
 from minembed.tokenizers.vocab import Vocab
@@ -22,6 +23,7 @@ __all__ = [
     "Encoding",
     "get_encoding",
     "list_encoding_names",
+    "train_bpe",
     "load_tiktoken_bpe",
     "load_encoding",
     "data",

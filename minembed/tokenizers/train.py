@@ -6,12 +6,13 @@ ids with the largest count (pairs counted over all pieces, weighted by the piece
 ties going to the smallest `(left_id, right_id)`, applied left to right without overlaps in
 every piece. The merge made k-th becomes token 256 + k; its bytes are its two parts' bytes.
 
-Two stages: `pretokenize.count_pieces` (threads over batches of the streamed corpus), then
-the Numba merge loop `kernels.bpe_train.train_merges` on flat integer arrays.
+Two stages: `pretokenize.count_pieces_packed` (two threads over batches of the streamed
+corpus; Numba for the default pattern), then the Numba merge loop
+`kernels.bpe_train.train_merges` on flat integer arrays.
 
->>> enc = train_bpe(["low lower lowest"] * 10, 260)
+>>> enc = train_bpe(["low lower lowest"] * 10, 260)  # (l, o) and (o, w) tie at 30: smaller wins
 >>> [enc.decode_single_token_bytes(t) for t in range(256, 260)]
-[b'lo', b'low', b' low', b'er']
+[b'lo', b'low', b' low', b' lowe']
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import regex
 
 from minembed.kernels import bpe_train
 from minembed.tokenizers.patterns import GPT4_SPLIT_PATTERN
-from minembed.tokenizers.pretokenize import count_pieces, pack_pieces
+from minembed.tokenizers.pretokenize import count_pieces_packed
 
 if TYPE_CHECKING:
     from minembed.tokenizers.encoding import Encoding
@@ -137,11 +138,9 @@ def train_bpe_ranks(
         from tqdm.auto import tqdm
 
         with tqdm(desc="pieces", unit="piece", unit_scale=True) as bar:
-            piece_counts = count_pieces(texts, pat_str, special_tokens=specials, progress=bar.update)
+            tokens, offsets, counts = count_pieces_packed(texts, pat_str, special_tokens=specials, progress=bar.update)
     else:
-        piece_counts = count_pieces(texts, pat_str, special_tokens=specials)
-    tokens, offsets, counts = pack_pieces(piece_counts)
-    del piece_counts
+        tokens, offsets, counts = count_pieces_packed(texts, pat_str, special_tokens=specials)
     merges = _run_merges(tokens, offsets, counts, n_merges, show)
 
     if len(merges) < n_merges:

@@ -1,0 +1,174 @@
+"""BPE training, minembed vs rustbpe, in the same run: wall time and peak memory (RSS).
+
+The corpus (about 100 MB) is assembled from the Python standard library sources found on
+this machine (every installed version's `lib/pythonX.Y/**/*.py`, site-packages excluded)
+plus the shared corpora. Each trainer runs in its own subprocess, one after the other, fed
+the same stream of texts (one file per text, read lazily); the child reports its wall time
+and its peak RSS (VmHWM), so the two peaks are measured apart.
+
+    .venv/bin/python benchmarks/bench_train.py                 # 100 MB, vocab 32768
+    .venv/bin/python benchmarks/bench_train.py --mb 20 --vocab 4096
+
+The goal of issue 4: minembed <= 0.5x rustbpe on both wall time and peak RSS.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def stdlib_dirs() -> list[str]:
+    """Standard-library folders of every Python on the machine, newest version first."""
+    patterns = [
+        sys.base_prefix + "/lib/python3.*",
+        os.path.dirname(sys.base_prefix) + "/*/lib/python3.*",
+        "/usr/lib/python3*",
+        "/usr/local/lib/python3*",
+    ]
+    found = {os.path.realpath(d) for p in patterns for d in glob.glob(p) if os.path.isdir(d)}
+
+    def version(d: str) -> tuple[int, ...]:
+        tail = os.path.basename(d).removeprefix("python")
+        return tuple(int(x) for x in tail.split(".") if x.isdigit())
+
+    return sorted(found, key=lambda d: (version(d), d), reverse=True)
+
+
+def corpus_files(target_bytes: int) -> list[str]:
+    """Shared corpora, then stdlib .py files, until about `target_bytes` bytes."""
+    from reference.shared import corpus_paths
+
+    files = [str(p) for p in corpus_paths()]
+    total = sum(os.path.getsize(f) for f in files)
+    for d in stdlib_dirs():
+        for path in sorted(Path(d).rglob("*.py")):
+            if "site-packages" in path.parts or "dist-packages" in path.parts or not path.is_file():
+                continue
+            if total >= target_bytes:
+                return files
+            files.append(str(path))
+            total += path.stat().st_size
+    return files
+
+
+def read_texts(files: list[str]):
+    """One text per file, read only when asked for (undecodable bytes replaced)."""
+    for f in files:
+        with open(f, encoding="utf-8", errors="replace") as fh:
+            yield fh.read()
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def ranks_digest(ranks: dict[bytes, int]) -> str:
+    h = hashlib.sha256()
+    for token, rank in sorted(ranks.items(), key=lambda kv: kv[1]):
+        h.update(rank.to_bytes(4, "little") + len(token).to_bytes(4, "little") + token)
+    return h.hexdigest()[:16]
+
+
+def child(which: str, files_list: str, vocab_size: int) -> None:
+    """Train with one library and print a JSON line with its timings and peak RSS."""
+    files = Path(files_list).read_text().splitlines()
+    report: dict[str, object] = {"which": which}
+    if which == "rustbpe":
+        import rustbpe
+
+        t0 = time.perf_counter()
+        tok = rustbpe.Tokenizer()
+        tok.train_from_iterator(read_texts(files), vocab_size)
+        ranks = {bytes(t): r for t, r in tok.get_mergeable_ranks()}
+        report["wall"] = time.perf_counter() - t0
+    else:
+        import numpy as np
+
+        from minembed.kernels import bpe_train
+        from minembed.tokenizers.patterns import GPT4_SPLIT_PATTERN
+        from minembed.tokenizers.pretokenize import count_pieces_packed, gpt4_classes
+
+        # compile (or load from cache) outside the timed region, as a real process would once
+        bpe_train.train_merges(np.zeros(2, np.int32), np.array([0, 2]), np.ones(1, np.int64), 1, np.zeros(1, np.int64))
+        t0 = time.perf_counter()
+        classes = gpt4_classes()  # the character-class table, built once per process
+        t1 = time.perf_counter()
+        tokens, offsets, counts = count_pieces_packed(read_texts(files), GPT4_SPLIT_PATTERN)
+        n_pieces = len(counts)
+        t2 = time.perf_counter()
+        merges = bpe_train.train_merges(tokens, offsets, counts, vocab_size - 256, np.zeros(1, np.int64))
+        t3 = time.perf_counter()
+        vocab = [bytes([i]) for i in range(256)]
+        for a, b in merges.tolist():
+            vocab.append(vocab[a] + vocab[b])
+        ranks = {t: r for r, t in enumerate(vocab)}
+        report["wall"] = time.perf_counter() - t0
+        report["breakdown"] = {"class table": t1 - t0, "read+split+count": t2 - t1, "merges": t3 - t2}
+        report["distinct_pieces"] = n_pieces
+        report["tokens_in_pieces"] = int(tokens.shape[0])
+    report["peak_rss_mb"] = peak_rss_mb()
+    report["n_ranks"] = len(ranks)
+    report["digest"] = ranks_digest(ranks)
+    print(json.dumps(report))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mb", type=float, default=100.0, help="corpus size in MB (default 100)")
+    parser.add_argument("--vocab", type=int, default=32768)
+    parser.add_argument("--child", choices=["minembed", "rustbpe"], help=argparse.SUPPRESS)
+    parser.add_argument("--files", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.files, args.vocab)
+        return
+
+    files = corpus_files(int(args.mb * 1e6))
+    size = sum(os.path.getsize(f) for f in files)
+    print(f"corpus: {len(files)} files, {size / 1e6:.1f} MB (stdlib sources from {len(stdlib_dirs())} "
+          f"Python installs + shared corpora); vocab {args.vocab}; {os.cpu_count()} cores")
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+        fh.write("\n".join(files))
+    try:
+        read_texts_warm = sum(len(t) for t in read_texts(files))  # warm the page cache for both
+        del read_texts_warm
+        results = {}
+        for which in ["rustbpe", "minembed"]:
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", which, "--files", fh.name, "--vocab", str(args.vocab)],
+                check=True, capture_output=True, text=True, cwd=ROOT,
+            )
+            results[which] = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        os.unlink(fh.name)
+
+    rust, mine = results["rustbpe"], results["minembed"]
+    print(f"{'':10} {'wall s':>8} {'peak RSS MB':>12} {'ranks':>7}  digest")
+    for r in (rust, mine):
+        print(f"{r['which']:10} {r['wall']:8.2f} {r['peak_rss_mb']:12.0f} {r['n_ranks']:7d}  {r['digest']}")
+    print(f"minembed breakdown: " + ", ".join(f"{k} {v:.2f}s" for k, v in mine["breakdown"].items())
+          + f"; {mine['distinct_pieces']} distinct pieces, {mine['tokens_in_pieces']} bytes in them")
+    print(f"identical ranks: {rust['digest'] == mine['digest']}")
+    print(f"wall-time ratio minembed/rustbpe: {mine['wall'] / rust['wall']:.2f}x (goal <= 0.5x)")
+    print(f"peak-RSS ratio  minembed/rustbpe: {mine['peak_rss_mb'] / rust['peak_rss_mb']:.2f}x (goal <= 0.5x)")
+
+
+if __name__ == "__main__":
+    main()
