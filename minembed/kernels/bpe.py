@@ -19,7 +19,13 @@ Array contract (the wrapper in `minembed.tokenizers.merges` builds and checks th
     out_ids (B,) int64          written: the ids of all pieces, concatenated (-1: byte not a token)
     out_offsets (P+1,) int64    written: piece p's ids are out_ids[out_offsets[p]:out_offsets[p+1]]
 
-Performance notes (2 cores; measured with benchmarks/bench_encode.py):
+Performance notes (2 shared cores; benchmarks/bench_encode.py and ad-hoc timings):
+- War and Peace (3.2 MB) with gpt2 has 26,333 distinct pieces, of which 13,978 are not a token
+  themselves; this kernel merges all of them in one call in about 14 ms (~1 us a piece, packing
+  included). End to end, `Encoding.encode_ordinary` spends 60-70% of its time in the `regex`
+  module's findall, which alone is slower than tiktoken's whole encode: minembed runs at about
+  0.5x tiktoken (warm piece cache; 0.2-0.35x for o200k, whose pattern is twice as slow to scan).
+- "x" * 1_000_000 (one 1 MB piece): about 0.25 s here, tiktoken 0.17 s.
 - Short pieces (the common case: English words are < 16 bytes) use a quadratic scan over a
   small array of parts, which beats any heap at that size.
 - Long pieces (> _SMALL bytes) use a linked list of parts plus a binary min-heap keyed by
