@@ -12,11 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import minembed
 from minembed.kernels import bpe_train, bpe_train_numpy
 from minembed.tokenizers import pretokenize
 from minembed.tokenizers.patterns import ENDOFTEXT, GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN
 from minembed.tokenizers.pretokenize import count_pieces, pack_pieces
-from minembed.tokenizers.train import train_bpe_ranks
+from minembed.tokenizers.formats import dump_tiktoken_bpe
+from minembed.tokenizers.train import train_bpe, train_bpe_ranks
 from reference import rustbpe_ref, slow_bpe
 
 
@@ -210,3 +212,59 @@ def test_other_bad_arguments():
     with pytest.raises(UnicodeEncodeError, match="surrogate"):  # rustbpe raises UnicodeEncodeError too
         train_bpe_ranks("a\ud800b", 300, progress=False)
     assert np.int64(300) and len(ranks_quietly("hello", np.int64(300))) == 256 + 4
+
+
+# ---------------------------------------------------------------- the trained Encoding
+
+
+@pytest.fixture(scope="module")
+def trained(corpora):
+    text = corpora["taylorswift.txt"]
+    enc = train_bpe(text, 1200, special_tokens=[ENDOFTEXT, "<|pad|>"], progress=False)
+    return text, enc
+
+
+def test_train_bpe_returns_an_encoding_with_rustbpes_ranks(trained):
+    text, enc = trained
+    assert isinstance(enc, minembed.Encoding)
+    assert dict(enc.mergeable_ranks) == rustbpe_ref.train_ranks(text, 1200 - 2)
+    assert dict(enc.special_tokens) == {ENDOFTEXT: 1198, "<|pad|>": 1199}
+    assert enc.n_vocab == 1200 and enc.pat_str == GPT4_SPLIT_PATTERN
+    sample = text[:2000] + ENDOFTEXT
+    ids = enc.encode(sample, allowed_special="all")
+    assert ids[-1] == 1198 and enc.decode(ids) == sample
+    assert len(ids) < len(sample.encode("utf-8")) / 2  # the merges do compress the training text
+
+
+def test_early_stop_encoding_puts_specials_right_after_the_merges():
+    with pytest.warns(RuntimeWarning, match="only 3 possible merges"):
+        enc = train_bpe("abcd", 1000, special_tokens=[ENDOFTEXT], progress=False)
+    assert enc.special_tokens == {ENDOFTEXT: 259} and enc.n_vocab == 260
+
+
+def test_save_load_round_trip(trained, tmp_path):
+    text, enc = trained
+    path = tmp_path / "trained.minembed"
+    enc.save(path)
+    loaded = minembed.load_encoding(path)
+    assert dict(loaded.mergeable_ranks) == dict(enc.mergeable_ranks)
+    assert dict(loaded.special_tokens) == dict(enc.special_tokens) and loaded.pat_str == enc.pat_str
+    assert loaded.encode(text[:5000]) == enc.encode(text[:5000])
+
+
+def test_tiktoken_export_loads_in_tiktoken_and_encodes_identically(trained, tmp_path, corpora):
+    import tiktoken
+    import tiktoken.load
+
+    text, enc = trained
+    path = tmp_path / "trained.tiktoken"
+    dump_tiktoken_bpe(dict(enc.mergeable_ranks), path)
+    theirs = tiktoken.Encoding(
+        "trained",
+        pat_str=enc.pat_str,
+        mergeable_ranks=tiktoken.load.load_tiktoken_bpe(str(path)),
+        special_tokens=dict(enc.special_tokens),
+    )
+    assert theirs.n_vocab == enc.n_vocab
+    for sample in [text[:20_000], corpora["the-verdict.txt"], "héllo wörld 12345 <|pad|> 😀\r\n\n  x", ""]:
+        assert enc.encode(sample, allowed_special="all") == theirs.encode(sample, allowed_special="all")

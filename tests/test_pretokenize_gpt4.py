@@ -1,0 +1,149 @@
+"""The Numba GPT-4 pre-tokenizer: it splits exactly like `regex.findall(GPT4_SPLIT_PATTERN)`.
+
+The kernels in `minembed.kernels.pretokenize_gpt4` are compared with their twins (which
+use the `regex` module and dicts) and with the regex engine of `count_pieces`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import regex
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minembed.kernels import pretokenize_gpt4, pretokenize_gpt4_numpy
+from minembed.tokenizers import pretokenize
+from minembed.tokenizers.patterns import GPT4_SPLIT_PATTERN
+from minembed.tokenizers.pretokenize import PieceTable, count_pieces, count_pieces_packed, gpt4_classes
+
+# Characters where the pattern's alternatives meet: contraction letters in every case (and the
+# long s U+017F, which case-folds to s), apostrophes, every kind of whitespace and newline
+# (U+0085, U+2028, U+3000; U+001C is NOT \s), digits of other scripts, marks, emoji.
+EDGE_CHARS = list("'sSdDmMtTlLvVeErRſ  \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000aZé1٣²½!?.,-_()\u0301😀中")
+edge_text = st.text(st.sampled_from(EDGE_CHARS), max_size=40)
+any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)  # unassigned too
+texts_strategy = st.lists(st.one_of(edge_text, any_text), max_size=5)
+
+
+def encode_texts(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    encoded = [t.encode("utf-8") for t in texts]
+    data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    return data, np.cumsum([len(e) for e in encoded], dtype=np.int64)
+
+
+def split(module, texts: list[str]) -> list[bytes]:
+    data, text_ends = encode_texts(texts)
+    piece_ends = np.empty(len(data), dtype=np.int64)
+    n = module.split_gpt4(data, text_ends, gpt4_classes(), piece_ends)
+    bounds = [0] + piece_ends[:n].tolist()
+    return [data[a:b].tobytes() for a, b in zip(bounds, bounds[1:])]
+
+
+def as_dict(table_state) -> dict[bytes, int]:
+    _, arena, starts, counts, _, n = table_state[:6]
+    return {arena[starts[p]:starts[p + 1]].tobytes(): int(counts[p]) for p in range(n)}
+
+
+def fresh_state():
+    t = PieceTable()
+    return t.table, t.arena, t.starts, t.counts, t.hashes, t.n_pieces
+
+
+def test_golden_split():
+    text = "Hello world's 12345 don'T  \n\n  x!!\r\n 'll ſ 'ſ"
+    expected = ["Hello", " world", "'s", " ", "123", "45", " don", "'T", "  \n\n", " ", " x", "!!\r\n",
+                " '", "ll", " ſ", " '", "ſ"]
+    assert regex.findall(GPT4_SPLIT_PATTERN, text) == expected  # the definition, checked by hand
+    assert split(pretokenize_gpt4, [text]) == [p.encode() for p in expected]
+
+
+def test_class_table_sanity():
+    classes = gpt4_classes()
+    assert classes.shape == (0x110000,) and classes.dtype == np.uint8
+    assert classes[ord("a")] & pretokenize_gpt4.LETTER and classes[ord("٣")] & pretokenize_gpt4.NUMBER
+    assert classes[0x3000] & pretokenize_gpt4.SPACE and not classes[0x1C] & pretokenize_gpt4.SPACE
+    assert classes[ord("ſ")] >> pretokenize_gpt4.FOLD_SHIFT == 1 == classes[ord("S")] >> pretokenize_gpt4.FOLD_SHIFT
+
+
+@given(texts=texts_strategy)
+def test_split_equals_regex(texts):
+    expected = [p.encode("utf-8") for t in texts for p in regex.findall(GPT4_SPLIT_PATTERN, t)]
+    assert split(pretokenize_gpt4, texts) == expected
+    assert split(pretokenize_gpt4_numpy, texts) == expected
+
+
+@given(texts=texts_strategy, more=texts_strategy)
+def test_count_kernel_equals_twin(texts, more):
+    classes = gpt4_classes()
+    fast, twin = fresh_state(), fresh_state()
+    for batch in (texts, more):  # two calls: the second one finds pieces already in the table
+        data, text_ends = encode_texts(batch)
+        *fast, seen_fast = pretokenize_gpt4.count_gpt4(data, text_ends, classes, *fast)
+        *twin, seen_twin = pretokenize_gpt4_numpy.count_gpt4(data, text_ends, classes, *twin)
+        assert seen_fast == seen_twin
+        assert as_dict(fast) == as_dict(twin)
+    assert as_dict(fast) == count_pieces(texts + more, GPT4_SPLIT_PATTERN)
+
+
+@given(texts=texts_strategy, weights_seed=st.integers(0, 2**32 - 1))
+def test_add_pieces_with_weights_equals_twin(texts, weights_seed):
+    pieces = split(pretokenize_gpt4_numpy, texts)
+    data = np.frombuffer(b"".join(pieces), dtype=np.uint8)
+    piece_ends = np.cumsum([len(p) for p in pieces], dtype=np.int64)
+    weights = np.random.default_rng(weights_seed).integers(1, 1000, len(pieces)).astype(np.int64)
+    args = (data, piece_ends, len(pieces), weights)
+    fast = pretokenize_gpt4.add_pieces(*args, *fresh_state())
+    twin = pretokenize_gpt4_numpy.add_pieces(*args, *fresh_state())
+    assert as_dict(fast) == as_dict(twin)
+    assert sum(as_dict(fast).values()) == int(weights.sum())
+
+
+def test_tables_grow_and_merge(corpora):
+    # many distinct pieces force every array to grow; two tables merged equal one table
+    lines = corpora["tinyshakespeare.txt"].splitlines(keepends=True)
+    half = len(lines) // 2
+    first, second, whole = PieceTable(), PieceTable(), PieceTable()
+    classes = gpt4_classes()
+    for table, part in ((first, lines[:half]), (second, lines[half:]), (whole, lines)):
+        table.count(*encode_texts(part), classes)
+    first.add_table(second)
+    merged = {bytes(k): v for k, v in as_dict((first.table, first.arena, first.starts, first.counts,
+                                                first.hashes, first.n_pieces)).items()}
+    assert merged == count_pieces(lines, GPT4_SPLIT_PATTERN)
+    assert first.n_pieces == whole.n_pieces
+    fresh = PieceTable()  # every array had to grow past its initial size
+    assert first.table.shape[0] > fresh.table.shape[0] and first.counts.shape[0] > fresh.counts.shape[0]
+    assert first.starts[first.n_pieces] > fresh.arena.shape[0]
+
+
+@pytest.mark.parametrize("num_threads", [1, 2, 3])
+def test_packed_engine_equals_regex_engine(corpora, monkeypatch, num_threads):
+    monkeypatch.setattr(pretokenize, "BATCH_CHARS", 5000)  # many batches through the queue
+    lines = corpora["warpeace.txt"][:300_000].splitlines(keepends=True)
+    tokens, offsets, counts = count_pieces_packed(iter(lines), GPT4_SPLIT_PATTERN, num_threads=num_threads)
+    assert tokens.dtype == np.int32 and offsets.dtype == np.int64 and counts.dtype == np.int64
+    got = {tokens[a:b].astype(np.uint8).tobytes(): int(c) for a, b, c in zip(offsets[:-1], offsets[1:], counts)}
+    assert got == count_pieces(lines, GPT4_SPLIT_PATTERN)
+
+
+def test_errors_in_the_threaded_engine_propagate(monkeypatch):
+    monkeypatch.setattr(pretokenize, "BATCH_CHARS", 10)
+
+    def stream():
+        yield from ["fine text"] * 50
+        yield 42
+
+    with pytest.raises(TypeError, match="item 50 is int"):
+        count_pieces_packed(stream(), GPT4_SPLIT_PATTERN)
+    with pytest.raises(UnicodeEncodeError, match="lone surrogate"):
+        count_pieces_packed(["ok"] * 50 + ["bad \ud800"], GPT4_SPLIT_PATTERN)
+
+
+def test_special_tokens_are_cut_out_in_both_engines():
+    texts = ["a<|endoftext|>b<|endoftext|><|endoftext|>c d<|x|>"]
+    specials = ["<|endoftext|>", "<|x|>"]
+    tokens, offsets, counts = count_pieces_packed(texts, GPT4_SPLIT_PATTERN, special_tokens=specials)
+    got = {tokens[a:b].astype(np.uint8).tobytes(): int(c) for a, b, c in zip(offsets[:-1], offsets[1:], counts)}
+    assert got == count_pieces(texts, GPT4_SPLIT_PATTERN, special_tokens=specials) == {
+        b"a": 1, b"b": 1, b"c": 1, b" d": 1
+    }
