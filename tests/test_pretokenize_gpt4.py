@@ -147,3 +147,30 @@ def test_special_tokens_are_cut_out_in_both_engines():
     assert got == count_pieces(texts, GPT4_SPLIT_PATTERN, special_tokens=specials) == {
         b"a": 1, b"b": 1, b"c": 1, b" d": 1
     }
+
+
+line_text = st.lists(st.one_of(edge_text, st.sampled_from(["\n", "\nA", "\n\nb", " \nc", "!\nd", "\r\nE", "\n'll"])),
+                     max_size=30).map("".join)
+
+
+@given(text=line_text)
+def test_cutting_a_long_text_keeps_every_piece(text):
+    # BATCH_CHARS = 1 cuts at every safe place: the parts must split exactly like the whole
+    old = pretokenize.BATCH_CHARS
+    pretokenize.BATCH_CHARS = 1
+    try:
+        parts = list(pretokenize._cut_long_text(text))
+    finally:
+        pretokenize.BATCH_CHARS = old
+    assert "".join(parts) == text
+    pieces_of_parts = [p for part in parts for p in regex.findall(GPT4_SPLIT_PATTERN, part)]
+    assert pieces_of_parts == regex.findall(GPT4_SPLIT_PATTERN, text)
+
+
+def test_one_huge_text_is_cut_and_counted_on_all_threads(corpora, monkeypatch):
+    monkeypatch.setattr(pretokenize, "BATCH_CHARS", 2000)
+    text = corpora["tinyshakespeare.txt"][:200_000]
+    assert len(list(pretokenize._batches(text, cut_long_texts=True))) > 50
+    tokens, offsets, counts = count_pieces_packed(text, GPT4_SPLIT_PATTERN)
+    got = {tokens[a:b].astype(np.uint8).tobytes(): int(c) for a, b, c in zip(offsets[:-1], offsets[1:], counts)}
+    assert got == count_pieces(text, GPT4_SPLIT_PATTERN)

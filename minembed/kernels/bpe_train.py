@@ -22,23 +22,15 @@ A merge therefore touches only the pieces that contain its pair.
 
 Performance notes (2 cores, ~100 MB corpus, vocab 32768; see benchmarks/bench_train.py):
 the merge loop is a small part of the total (well under a second for a few hundred
-thousand distinct pieces); pre-tokenization dominates. Arrays grow by doubling, so memory
-follows what is actually used (about 40 bytes per pair ever seen plus 8 per index entry).
+thousand distinct pieces); pre-tokenization dominates. Arrays are reserved at proven upper
+bounds with np.empty, which costs no resident memory until written, so there are no growth
+copies and memory follows use (about 48 bytes per pair ever seen plus 8 per index node).
 `nogil=True` lets the wrapper run the kernel in a worker thread and poll `progress`.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
-
-
-@njit(cache=True)
-def _grow(a, new_size, fill):
-    """A copy of `a` enlarged to `new_size`, the new cells set to `fill`."""
-    out = np.empty(new_size, dtype=a.dtype)
-    out[: a.shape[0]] = a
-    out[a.shape[0]:] = fill
-    return out
 
 
 @njit(cache=True)
@@ -62,6 +54,17 @@ def _build_table(pair_left, pair_right, n_pairs, size):
     for pid in range(n_pairs):
         table[_slot(table, pair_left, pair_right, pair_left[pid], pair_right[pid])] = pid
     return table
+
+
+@njit(cache=True)
+def _roomy_table(table, pair_left, pair_right, n_pairs, n_new):
+    """`table`, or a larger rebuilt one, so that n_pairs + n_new pairs keep it at most half full."""
+    size = table.shape[0]
+    while 2 * (n_pairs + n_new) > size:
+        size *= 2
+    if size == table.shape[0]:
+        return table
+    return _build_table(pair_left, pair_right, n_pairs, size)
 
 
 @njit(cache=True)
@@ -113,6 +116,24 @@ def _heap_pop_into_root(heap_count, heap_key, heap_pid, size):
         heap_pid[i] = pid
 
 
+@njit(cache=True)
+def _pair_id(table, pair_left, pair_right, pair_count, head, last_word, touched_at, n_pairs, left, right):
+    """(id of pair (left, right), number of pairs): a new pair gets the next id and empty fields."""
+    s = _slot(table, pair_left, pair_right, left, right)
+    pid = table[s]
+    if pid == -1:
+        pid = n_pairs
+        n_pairs += 1
+        pair_left[pid] = left
+        pair_right[pid] = right
+        pair_count[pid] = 0
+        head[pid] = -1
+        last_word[pid] = -1
+        touched_at[pid] = -1
+        table[s] = pid
+    return pid, n_pairs
+
+
 @njit(cache=True, nogil=True)
 def train_merges(tokens, offsets, counts, n_merges, progress):
     """Learn up to `n_merges` merges.  tokens (T,) int32, offsets (P+1,) int64, counts (P,) int64.
@@ -123,55 +144,37 @@ def train_merges(tokens, offsets, counts, n_merges, progress):
     n_pieces = counts.shape[0]
     length = offsets[1:] - offsets[:-1]
 
-    cap = 1024
+    # Upper bounds, so nothing ever has to grow: a corpus holds n_occ = T - P adjacent pairs;
+    # every merge of one occurrence shortens a piece by one (so at most n_occ of them happen)
+    # and creates at most two pair occurrences. np.empty costs no memory until written, so
+    # these bounds reserve address space, while the resident memory follows actual use.
+    n_occ = max(tokens.shape[0] - n_pieces, 1)
+    max_pairs = 3 * n_occ
+    pair_left = np.empty(max_pairs, dtype=np.int32)
+    pair_right = np.empty(max_pairs, dtype=np.int32)
+    pair_count = np.empty(max_pairs, dtype=np.int64)
+    head = np.empty(max_pairs, dtype=np.int32)  # first index node of each pair's piece list
+    last_word = np.empty(max_pairs, dtype=np.int32)  # last piece put in that list
+    touched_at = np.empty(max_pairs, dtype=np.int32)  # last merge that created or touched it
+    node_word = np.empty(max_pairs, dtype=np.int32)  # index nodes: a piece, and the next node
+    node_next = np.empty(max_pairs, dtype=np.int32)
+    touched = np.empty(2 * n_occ, dtype=np.int32)
+    heap_count = np.empty(max_pairs, dtype=np.int64)
+    heap_key = np.empty(max_pairs, dtype=np.int64)
+    heap_pid = np.empty(max_pairs, dtype=np.int32)
+    table = np.full(1024, -1, dtype=np.int32)  # the hash table does grow, with the pairs in use
     n_pairs = 0
-    pair_left = np.zeros(cap, dtype=np.int32)
-    pair_right = np.zeros(cap, dtype=np.int32)
-    pair_count = np.zeros(cap, dtype=np.int64)
-    head = np.full(cap, -1, dtype=np.int32)  # first index node of each pair
-    last_word = np.full(cap, -1, dtype=np.int32)  # last piece added to the pair's index
-    touched_at = np.full(cap, -1, dtype=np.int32)  # merge that last created / touched it
-    table = np.full(2 * cap, -1, dtype=np.int32)
-    node_cap = 1024
     n_nodes = 0
-    node_word = np.zeros(node_cap, dtype=np.int32)
-    node_next = np.zeros(node_cap, dtype=np.int32)
-    touched = np.zeros(cap, dtype=np.int32)
 
     # ---- the initial pair counts and index ----
     for w in range(n_pieces):
         start = offsets[w]
-        n = length[w]
-        need = n_pairs + n
-        if need > pair_left.shape[0]:
-            new_cap = max(2 * pair_left.shape[0], need)
-            pair_left = _grow(pair_left, new_cap, 0)
-            pair_right = _grow(pair_right, new_cap, 0)
-            pair_count = _grow(pair_count, new_cap, 0)
-            head = _grow(head, new_cap, -1)
-            last_word = _grow(last_word, new_cap, -1)
-            touched_at = _grow(touched_at, new_cap, -1)
-        if 2 * need > table.shape[0]:
-            size = table.shape[0]
-            while 2 * need > size:
-                size *= 2
-            table = _build_table(pair_left, pair_right, n_pairs, size)
-        if n_nodes + n > node_word.shape[0]:
-            new_cap = max(2 * node_word.shape[0], n_nodes + n)
-            node_word = _grow(node_word, new_cap, 0)
-            node_next = _grow(node_next, new_cap, 0)
-        c = counts[w]
-        for i in range(start, start + n - 1):
-            left, right = ids[i], ids[i + 1]
-            s = _slot(table, pair_left, pair_right, left, right)
-            pid = table[s]
-            if pid == -1:
-                pid = n_pairs
-                n_pairs += 1
-                pair_left[pid] = left
-                pair_right[pid] = right
-                table[s] = pid
-            pair_count[pid] += c
+        table = _roomy_table(table, pair_left, pair_right, n_pairs, length[w])
+        for i in range(start, start + length[w] - 1):
+            pid, n_pairs = _pair_id(
+                table, pair_left, pair_right, pair_count, head, last_word, touched_at, n_pairs, ids[i], ids[i + 1]
+            )
+            pair_count[pid] += counts[w]
             if last_word[pid] != w:
                 last_word[pid] = w
                 node_word[n_nodes] = w
@@ -179,9 +182,6 @@ def train_merges(tokens, offsets, counts, n_merges, progress):
                 head[pid] = n_nodes
                 n_nodes += 1
 
-    heap_count = np.zeros(max(n_pairs, 16), dtype=np.int64)
-    heap_key = np.zeros(max(n_pairs, 16), dtype=np.int64)
-    heap_pid = np.zeros(max(n_pairs, 16), dtype=np.int32)
     heap_size = 0
     for pid in range(n_pairs):
         key = (np.int64(pair_left[pid]) << 32) | np.int64(pair_right[pid])
@@ -214,30 +214,8 @@ def train_merges(tokens, offsets, counts, n_merges, progress):
             w = node_word[node]
             node = node_next[node]
             start = offsets[w]
-            n = length[w]
-            end = start + n
-            # room for the at most n new pairs, index nodes and touched entries of this piece
-            need = n_pairs + n
-            if need > pair_left.shape[0]:
-                new_cap = max(2 * pair_left.shape[0], need)
-                pair_left = _grow(pair_left, new_cap, 0)
-                pair_right = _grow(pair_right, new_cap, 0)
-                pair_count = _grow(pair_count, new_cap, 0)
-                head = _grow(head, new_cap, -1)
-                last_word = _grow(last_word, new_cap, -1)
-                touched_at = _grow(touched_at, new_cap, -1)
-            if 2 * need > table.shape[0]:
-                size = table.shape[0]
-                while 2 * need > size:
-                    size *= 2
-                table = _build_table(pair_left, pair_right, n_pairs, size)
-            if n_nodes + n > node_word.shape[0]:
-                new_cap = max(2 * node_word.shape[0], n_nodes + n)
-                node_word = _grow(node_word, new_cap, 0)
-                node_next = _grow(node_next, new_cap, 0)
-            if n_touched + n > touched.shape[0]:
-                touched = _grow(touched, max(2 * touched.shape[0], n_touched + n), 0)
-
+            end = start + length[w]
+            table = _roomy_table(table, pair_left, pair_right, n_pairs, length[w])
             c = counts[w]
             out = start
             i = start
@@ -258,14 +236,9 @@ def train_merges(tokens, offsets, counts, n_merges, progress):
                             y = ids[i + 2]
                             old_l, old_r, new_l, new_r = b, y, new_id, y
                         pair_count[table[_slot(table, pair_left, pair_right, old_l, old_r)]] -= c
-                        s = _slot(table, pair_left, pair_right, new_l, new_r)
-                        q = table[s]
-                        if q == -1:
-                            q = n_pairs
-                            n_pairs += 1
-                            pair_left[q] = new_l
-                            pair_right[q] = new_r
-                            table[s] = q
+                        q, n_pairs = _pair_id(
+                            table, pair_left, pair_right, pair_count, head, last_word, touched_at, n_pairs, new_l, new_r
+                        )
                         pair_count[q] += c
                         if last_word[q] != w:
                             last_word[q] = w
@@ -286,11 +259,6 @@ def train_merges(tokens, offsets, counts, n_merges, progress):
                     i += 1
             length[w] = out - start
 
-        if heap_size + n_touched > heap_count.shape[0]:
-            new_cap = max(2 * heap_count.shape[0], heap_size + n_touched)
-            heap_count = _grow(heap_count, new_cap, 0)
-            heap_key = _grow(heap_key, new_cap, 0)
-            heap_pid = _grow(heap_pid, new_cap, 0)
         for t in range(n_touched):
             q = touched[t]
             if pair_count[q] > 0:

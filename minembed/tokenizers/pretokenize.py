@@ -37,11 +37,32 @@ from minembed.tokenizers.patterns import GPT4_SPLIT_PATTERN
 BATCH_CHARS = 1 << 18
 
 
-def _batches(texts: str | Iterable[str]) -> Iterator[list[str]]:
-    """Group the texts into lists of about BATCH_CHARS characters (a long text is its own batch)."""
+# Under the GPT-4 pattern no piece holds a newline followed by a letter (no alternative can
+# match across one), and no match before such a newline looks past it, so a text cut right
+# after one splits into exactly the same pieces. This lets one huge text use every thread.
+_SAFE_CUT_GPT4 = regex.compile(r"\n(?=\p{L})")
+
+
+def _cut_long_text(text: str) -> Iterator[str]:
+    """`text` in parts of about BATCH_CHARS characters, cut only where the GPT-4 pattern allows."""
+    start = 0
+    while len(text) - start > 2 * BATCH_CHARS:
+        cut = _SAFE_CUT_GPT4.search(text, start + BATCH_CHARS)
+        if cut is None:
+            break
+        yield text[start:cut.end()]
+        start = cut.end()
+    yield text[start:]
+
+
+def _batches(texts: str | Iterable[str], cut_long_texts: bool = False) -> Iterator[list[str]]:
+    """Group the texts into lists of about BATCH_CHARS characters.
+
+    A long text is its own batch, or, with `cut_long_texts` (GPT-4 pattern only), is cut
+    into batch-sized parts at safe places.
+    """
     if isinstance(texts, str):
-        yield [texts]
-        return
+        texts = (texts,)
     batch: list[str] = []
     size = 0
     for i, text in enumerate(texts):
@@ -50,11 +71,13 @@ def _batches(texts: str | Iterable[str]) -> Iterator[list[str]]:
                 f"texts must be a str or an iterable of str, but item {i} is {type(text).__name__}: "
                 f"{text!r:.60}; decode bytes first, e.g. `data.decode('utf-8')`"
             )
-        batch.append(text)
-        size += len(text)
-        if size >= BATCH_CHARS:
-            yield batch
-            batch, size = [], 0
+        parts = _cut_long_text(text) if cut_long_texts and len(text) > 2 * BATCH_CHARS else (text,)
+        for part in parts:
+            batch.append(part)
+            size += len(part)
+            if size >= BATCH_CHARS:
+                yield batch
+                batch, size = [], 0
     if batch:
         yield batch
 
@@ -229,9 +252,12 @@ def _utf8(text: str) -> bytes:
         ) from None
 
 
-def _count_gpt4(texts, split_specials, num_threads: int, progress) -> PieceTable:
+def _count_gpt4(texts, special_tokens: list[str], num_threads: int, progress) -> PieceTable:
     """The threaded Numba engine: one PieceTable per worker, merged at the end."""
     classes = gpt4_classes()
+    split_specials = _special_splitter(special_tokens)
+    # a cut could fall inside a special token only if the token holds a newline
+    cut_long_texts = not any("\n" in token for token in special_tokens)
     tables = [PieceTable() for _ in range(max(1, num_threads))]
     work: queue.Queue = queue.Queue(maxsize=len(tables))  # bounds the batches held in memory
     errors: list[BaseException] = []
@@ -251,7 +277,7 @@ def _count_gpt4(texts, split_specials, num_threads: int, progress) -> PieceTable
     for thread in threads:
         thread.start()
     try:
-        for batch in _batches(texts):
+        for batch in _batches(texts, cut_long_texts):
             if errors:
                 break
             work.put(batch)
@@ -283,5 +309,4 @@ def count_pieces_packed(
     if pat_str != GPT4_SPLIT_PATTERN:
         counts = count_pieces(texts, pat_str, special_tokens=special_tokens, num_threads=num_threads, progress=progress)
         return pack_pieces(counts)
-    split_specials = _special_splitter(special_tokens)
-    return _count_gpt4(texts, split_specials, num_threads, progress).packed()
+    return _count_gpt4(texts, list(special_tokens), num_threads, progress).packed()

@@ -20,17 +20,13 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
 import numpy as np
 import regex
 
 from minembed.kernels import bpe_train
+from minembed.tokenizers.encoding import Encoding
 from minembed.tokenizers.patterns import GPT4_SPLIT_PATTERN
 from minembed.tokenizers.pretokenize import count_pieces_packed
-
-if TYPE_CHECKING:
-    from minembed.tokenizers.encoding import Encoding
 
 __all__ = ["train_bpe", "train_bpe_ranks"]
 
@@ -126,8 +122,12 @@ def train_bpe_ranks(
 
     `vocab_size` counts the special tokens too (they are not in the result); occurrences of
     them in `texts` are cut out before counting, so they never take part in merges. If the
-    corpus runs out of pairs first, training stops early with a warning.
+    corpus runs out of pairs first, training stops early with a RuntimeWarning.
     """
+    return _train_ranks(texts, vocab_size, pat_str, special_tokens, progress, warn_stacklevel=3)
+
+
+def _train_ranks(texts, vocab_size, pat_str, special_tokens, progress, warn_stacklevel: int) -> dict[bytes, int]:
     specials = _check_special_tokens(special_tokens)
     vocab_size = _check_vocab_size(vocab_size, len(specials))
     pat_str = _check_pattern(pat_str)
@@ -148,7 +148,7 @@ def train_bpe_ranks(
             f"the corpus has only {len(merges)} possible merges, fewer than the {n_merges} asked for; "
             f"the vocabulary has {256 + len(merges) + len(specials)} tokens instead of {vocab_size}",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=warn_stacklevel,  # point at the user's call
         )
     vocab = [bytes([i]) for i in range(256)]
     for left, right in merges.tolist():
@@ -164,15 +164,15 @@ def train_bpe(
     special_tokens: Iterable[str] | None = None,
     progress: bool | None = None,
     name: str = "minembed_bpe",
-) -> "Encoding":
+) -> Encoding:
     """Train a byte-level BPE Encoding on `texts` (a str, or any iterable of str, streamed).
 
     Ranks: 256 single bytes, then the learned merges; the special tokens get the ids right
     after them, in the order given. `vocab_size` includes the special tokens.
     """
-    from minembed.tokenizers.encoding import Encoding
-
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
     specials = _check_special_tokens(special_tokens)
-    ranks = train_bpe_ranks(texts, vocab_size, pat_str=pat_str, special_tokens=specials, progress=progress)
+    ranks = _train_ranks(texts, vocab_size, pat_str, specials, progress, warn_stacklevel=3)
     special_ids = {token: len(ranks) + i for i, token in enumerate(specials)}
     return Encoding(name, pat_str=pat_str, mergeable_ranks=ranks, special_tokens=special_ids)
