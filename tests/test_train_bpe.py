@@ -79,6 +79,13 @@ def test_larger_corpora_match_rustbpe(corpora, name, vocab_size):
     assert ranks_quietly(iter(lines), vocab_size) == rustbpe_ref.train_ranks(lines, vocab_size)
 
 
+def test_vocab_50k_on_all_shared_corpora_matches_rustbpe(corpora):
+    texts = [corpora[name] for name in sorted(corpora)]  # ~4.6 MB, enough pairs for 50k tokens
+    ranks = ranks_quietly(texts, 50_000)
+    assert len(ranks) == 50_000
+    assert ranks == rustbpe_ref.train_ranks(texts, 50_000)
+
+
 def test_other_pattern_matches_rustbpe(corpora):
     text = corpora["taylorswift.txt"]
     expected = rustbpe_ref.train_ranks(text, 700, pattern=GPT2_SPLIT_PATTERN)
@@ -207,6 +214,11 @@ def test_other_bad_arguments():
         train_bpe_ranks("hi", 300, special_tokens=[ENDOFTEXT, ENDOFTEXT])
     with pytest.raises(TypeError, match="item 1 is bytes"):
         train_bpe_ranks(["ok", b"raw"], 300)
+    for not_texts in [b"raw bytes", 42, None]:
+        with pytest.raises(TypeError, match="texts must be a str or an iterable of str"):
+            train_bpe_ranks(not_texts, 300)
+    with pytest.raises(TypeError, match="name must be a str"):
+        train_bpe("hi", 300, name=None)
     with pytest.raises(ValueError, match="pat_str is not a valid regex"):
         train_bpe_ranks("hi", 300, pat_str="(")
     with pytest.raises(UnicodeEncodeError, match="surrogate"):  # rustbpe raises UnicodeEncodeError too

@@ -20,6 +20,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterable
+
 import numpy as np
 import regex
 
@@ -37,9 +38,10 @@ class VocabSizeTypeError(ValueError, TypeError):
 
 def _check_vocab_size(vocab_size: object, n_special: int) -> int:
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)):
+        whole = isinstance(vocab_size, float) and vocab_size.is_integer()
         raise VocabSizeTypeError(
             f"vocab_size must be an integer, got {vocab_size!r} ({type(vocab_size).__name__}); "
-            f"pass e.g. vocab_size={int(vocab_size) if isinstance(vocab_size, float) and vocab_size.is_integer() else 32768}"
+            f"pass e.g. vocab_size={int(vocab_size) if whole else 32768}"
         )
     smallest = 256 + n_special
     if vocab_size < smallest:
@@ -65,6 +67,14 @@ def _check_special_tokens(special_tokens: object) -> list[str]:
     if len(set(tokens)) != len(tokens):
         raise ValueError(f"special_tokens has duplicates: {tokens!r}; list each special token once")
     return tokens
+
+
+def _check_texts(texts: object) -> None:
+    if isinstance(texts, (bytes, bytearray)) or not isinstance(texts, (str, Iterable)):
+        raise TypeError(
+            f"texts must be a str or an iterable of str, got {type(texts).__name__}; "
+            "decode bytes first, e.g. `data.decode('utf-8')`"
+        )
 
 
 def _check_pattern(pat_str: object) -> str:
@@ -128,6 +138,7 @@ def train_bpe_ranks(
 
 
 def _train_ranks(texts, vocab_size, pat_str, special_tokens, progress, warn_stacklevel: int) -> dict[bytes, int]:
+    _check_texts(texts)
     specials = _check_special_tokens(special_tokens)
     vocab_size = _check_vocab_size(vocab_size, len(specials))
     pat_str = _check_pattern(pat_str)
