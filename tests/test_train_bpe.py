@@ -168,6 +168,22 @@ def test_progress_bar_reports_to_stderr(capsys, corpora):
     assert "pieces" in err and "merges" in err and "244/244" in err
 
 
+def test_progress_defaults_to_on_only_on_a_terminal(monkeypatch, capsys):
+    class Terminal:
+        def __init__(self, tty: bool):
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    from minembed.tokenizers import train
+
+    monkeypatch.setattr(train.sys, "stderr", Terminal(True))
+    assert train._show_progress(None) and not train._show_progress(False)
+    monkeypatch.setattr(train.sys, "stderr", Terminal(False))
+    assert not train._show_progress(None) and train._show_progress(True)
+
+
 # ---------------------------------------------------------------- special tokens and errors
 
 
