@@ -292,6 +292,22 @@ class TestModule:
         expected, _ = F.embedding_bag_backward(grad, ids, bag.weight, offsets, mode="sum")
         assert np.array_equal(once, expected)
 
+    @pytest.mark.parametrize("mode", ["mean", "max"])
+    def test_zero_grad_reuses_the_gradient_array_and_starts_from_zeros(self, mode, rng):
+        bag = EmbeddingBag(10, 4, mode=mode, rng=rng)
+        first, second = rng.integers(0, 10, size=(3, 4)), rng.integers(0, 10, size=(2, 5))
+        bag(first)
+        bag.backward(rng.standard_normal((3, 4)).astype(np.float32))
+        kept = bag.grad
+        bag.zero_grad()
+        assert bag.grad is None
+        bag(second)
+        grad = rng.standard_normal((2, 4)).astype(np.float32)
+        bag.backward(grad)
+        assert bag.grad is kept  # same memory, overwritten
+        expected, _ = F.embedding_bag_backward(grad, second, bag.weight, mode=mode)
+        assert np.array_equal(bag.grad, expected)
+
     def test_sparse_gradients_concatenate_and_weights_get_a_gradient(self, rng):
         bag = EmbeddingBag(10, 4, mode="sum", sparse=True, rng=rng)
         ids, psw = rng.integers(0, 10, size=(3, 2)), rng.standard_normal((3, 2)).astype(np.float32)

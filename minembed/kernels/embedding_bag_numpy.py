@@ -47,8 +47,12 @@ def bag_forward(weight, ids, bounds, per_sample_weights, mode, padding_idx, out,
                 out[b] /= out.dtype.type(entries.shape[0])
 
 
-def bag_backward(grad_weight, ids, bounds, grad_output, entry_scale, padding_idx):
-    """grad_weight[ids[i]] += entry_scale[i] * grad_output[bag of i], in entry order, padding skipped."""
+def bag_backward(grad_weight, ids, bounds, grad_output, entry_scale, padding_idx, accumulate):
+    """grad_weight[ids[i]] += entry_scale[i] * grad_output[bag of i], in entry order, padding skipped.
+
+    accumulate=False: start from zeros, whatever grad_weight holds."""
+    if not accumulate:
+        grad_weight[...] = 0
     for b in range(bounds.shape[0] - 1):
         for i in range(bounds[b], bounds[b + 1]):
             if ids[i] != padding_idx:

@@ -55,6 +55,7 @@ class EmbeddingBag:
         self.grad = None
         self.grad_per_sample_weights = None
         self._saved = None  # what the last forward saw, for backward
+        self._spare_grad = None  # a dense gradient dropped by zero_grad, whose memory is reused
 
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
@@ -124,16 +125,24 @@ class EmbeddingBag:
         if self._saved is None:
             raise RuntimeError("backward() needs a forward() first: call bag(input, offsets), then bag.backward(grad)")
         input, offsets, per_sample_weights, max_indices = self._saved
+        out, accumulate = (self.grad, True) if self.grad is not None else (self._spare_grad, False)
         step, self.grad_per_sample_weights = F.embedding_bag_backward(
             grad_output, input, self.weight, offsets, per_sample_weights=per_sample_weights,
-            max_indices=max_indices, out=None if self.sparse else self.grad, **self._options(),
+            max_indices=max_indices, out=None if self.sparse else out, accumulate=accumulate, **self._options(),
         )
+        self._spare_grad = None
         if self.sparse and self.grad is not None:
             step = self.grad + step  # sparse gradients accumulate by concatenation, as in torch
         self.grad = step
 
     def zero_grad(self) -> None:
-        """Drop the accumulated gradients (the next backward starts from zeros)."""
+        """Drop the accumulated gradients (the next backward starts from zeros).
+
+        A dense gradient's array is kept and overwritten by the next backward (so do not hold on
+        to it across zero_grad): a fresh (V, D) table would cost a page fault per page each step.
+        """
+        if isinstance(self.grad, np.ndarray) and self.grad.shape == self.weight.shape:
+            self._spare_grad = self.grad
         self.grad = None
         self.grad_per_sample_weights = None
 

@@ -197,6 +197,7 @@ def embedding_bag_backward(
     *,
     max_indices=None,
     out=None,
+    accumulate=True,
     backend="numba",
 ):
     """Gradients of embedding_bag: returns (grad_weight, grad_per_sample_weights).
@@ -204,12 +205,14 @@ def embedding_bag_backward(
     grad_output: (B, D), the gradient of the loss with respect to embedding_bag's output.
     The arguments after it are the ones the forward received. weight is read only for the
     per_sample_weights gradient and, in max mode without max_indices, to find the maxima again.
-    grad_weight: dense (V, D) in weight's dtype (added into `out` if given), or with sparse=True a
+    grad_weight: dense (V, D) in weight's dtype, or with sparse=True a
     SparseRowGradient of the entries in bags, in input order, padding removed.
     grad_per_sample_weights: input's shape, or None when per_sample_weights is None.
     Each entry's row receives scale * grad_output[its bag]; scale is 1/bag size for mean,
     its per-sample weight for sum, times 1/(the id's count in the whole input) with
     scale_grad_by_freq. Max mode routes each column to the first maximum of its bag.
+    out: a C-contiguous dense (V, D) array to add the gradient into (accumulate=True) or to
+    overwrite (accumulate=False, which reuses its memory: no page faults for a fresh table).
     """
     weight = check_float_table(weight)
     num_embeddings, dim = weight.shape
@@ -236,6 +239,8 @@ def embedding_bag_backward(
                 f"embedding_bag(..., return_max_indices=True) returned, got {max_indices.dtype} {max_indices.shape}"
             )
         grad_weight = _dense_out(out, num_embeddings, dim, weight.dtype)
+        if out is not None and not accumulate:
+            grad_weight[...] = 0
         ops.bag_backward_max(grad_weight, flat, np.ascontiguousarray(max_indices), grad)
         return grad_weight, None
 
@@ -249,8 +254,9 @@ def embedding_bag_backward(
         values = grad[bag_of_kept] * scale[keep][:, None]
         grad_weight = SparseRowGradient(flat[keep], values, (num_embeddings, dim))
     else:
-        grad_weight = _dense_out(out, num_embeddings, dim, weight.dtype)
-        ops.bag_backward(grad_weight, flat, bounds, grad, scale, pad_id)
+        # A fresh gradient comes from np.empty: the kernel writes every row (zeros where no id points).
+        grad_weight = _dense_out(out, num_embeddings, dim, weight.dtype, fresh=np.empty)
+        ops.bag_backward(grad_weight, flat, bounds, grad, scale, pad_id, out is not None and accumulate)
 
     grad_psw = None
     if per_sample_weights is not None:
@@ -260,9 +266,9 @@ def embedding_bag_backward(
     return grad_weight, grad_psw
 
 
-def _dense_out(out, num_embeddings: int, dim: int, dtype) -> np.ndarray:
+def _dense_out(out, num_embeddings: int, dim: int, dtype, fresh=np.zeros) -> np.ndarray:
     if out is None:
-        return np.zeros((num_embeddings, dim), dtype=dtype)
+        return fresh((num_embeddings, dim), dtype=dtype)
     if out.shape != (num_embeddings, dim) or out.dtype != dtype or not out.flags.c_contiguous:
         raise ValueError(
             f"out must be a C-contiguous {np.dtype(dtype)} array of shape {(num_embeddings, dim)}, "
