@@ -52,13 +52,13 @@ def bag_problems(draw, modes=("sum", "mean", "max"), allow_trailing=False):
         rng.standard_normal((num_embeddings, dim)).astype(dtype))
     n_out = (ids.shape[0] if two_d else len(offsets) - int(include_last_offset))
     grad = rng.standard_normal((n_out, dim)).astype(dtype)
-    options = dict(mode=mode, padding_idx=padding_idx, include_last_offset=include_last_offset,
-                   per_sample_weights=psw)
+    options = {"mode": mode, "padding_idx": padding_idx, "include_last_offset": include_last_offset,
+                   "per_sample_weights": psw}
     return ids, offsets, weight, grad, options, scale_grad_by_freq
 
 
 def _tolerance(dtype):
-    return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    return {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
 
 
 def correct_dense_grad(ids, offsets, weight, grad, mode, padding_idx, include_last_offset, per_sample_weights,
@@ -84,7 +84,7 @@ def correct_dense_grad(ids, offsets, weight, grad, mode, padding_idx, include_la
 @pytest.mark.parametrize("backend", BACKENDS)
 @given(problem=bag_problems())
 def test_forward_and_backward_match_torch(backend, problem):
-    ids, offsets, weight, grad, options, scale_grad_by_freq = problem
+    ids, offsets, weight, grad, options, _scale_grad_by_freq = problem
     ref = torch_bag.embedding_bag(ids, weight, offsets, grad, **options)
     out, max_indices = F.embedding_bag(ids, weight, offsets, backend=backend, return_max_indices=True, **options)
     if weight.dtype == np.float32:

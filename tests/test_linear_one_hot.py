@@ -55,7 +55,7 @@ def test_linear_forward_and_backward_match_torch(dtype, seed, lead, n_in, n_out,
     b = rng.standard_normal(n_out).astype(dtype) if bias else None
     grad = rng.standard_normal(tuple(lead) + (n_out,)).astype(dtype)
     y_ref, (gx_ref, gw_ref, gb_ref) = torch_linear.linear(x, weight, b, grad)
-    tolerance = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    tolerance = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
     y = F.linear(x, weight, b)
     assert y.dtype == dtype
     np.testing.assert_allclose(y, y_ref, **tolerance)
@@ -117,7 +117,7 @@ def test_embedding_equals_one_hot_matmul_with_tied_weights(seed, vocab, dim, n):
     emb.backward(grad)
     head.backward(grad)
     np.testing.assert_allclose(emb.grad, head.grad_weight.T, rtol=1e-12, atol=1e-12)
-    (t_lookup, t_lookup_grad), (t_matmul, t_matmul_grad) = torch_linear.embedding_equals_one_hot_matmul(
+    (t_lookup, _t_lookup_grad), (_t_matmul, t_matmul_grad) = torch_linear.embedding_equals_one_hot_matmul(
         ids, emb.weight, grad)
     np.testing.assert_allclose(looked_up, t_lookup, rtol=1e-12)
     np.testing.assert_allclose(emb.grad, t_matmul_grad, rtol=1e-12, atol=1e-12)

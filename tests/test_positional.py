@@ -21,7 +21,7 @@ BACKENDS = ["numba", "numpy"]
 
 
 def _tolerance(dtype):
-    return dict(rtol=1e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    return {"rtol": 1e-6, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
 
 
 # ---- sinusoidal table ------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def test_token_and_position_embedding_matches_torch(dtype, seed, batch, seq_len,
     layer.backward(grad)
     expected, token_grad, position_grad = torch_positional.token_and_position(
         ids, layer.token_embedding.weight, layer.position_embedding.weight, grad)
-    tolerance = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    tolerance = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
     assert out.shape == ids.shape + (5,) and out.dtype == dtype
     np.testing.assert_allclose(out, expected, **tolerance)
     np.testing.assert_allclose(layer.token_embedding.grad, token_grad, **tolerance)

@@ -8,8 +8,15 @@ import numpy as np
 
 from minembed.kernels.embedding_bag import MODE_MAX, MODE_MEAN, MODE_SUM
 
-__all__ = ["MODE_MAX", "MODE_MEAN", "MODE_SUM", "bag_forward", "bag_backward", "bag_backward_max",
-           "per_sample_weights_grad"]
+__all__ = [
+    "MODE_MAX",
+    "MODE_MEAN",
+    "MODE_SUM",
+    "bag_backward",
+    "bag_backward_max",
+    "bag_forward",
+    "per_sample_weights_grad",
+]
 
 
 def _fma_rows(acc, scale, rows):

@@ -4,7 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 from minembed.nn import functional as F
-from minembed.nn._checks import FLOAT_DTYPES, check_float_table, check_norm_args, normalize_padding_idx
+from minembed.nn._checks import (
+    FLOAT_DTYPES,
+    check_float_table,
+    check_norm_args,
+    normalize_padding_idx,
+)
 from minembed.nn.embedding import _check_size
 from minembed.nn.functional.embedding_bag import _check_mode, _check_mode_options
 
@@ -82,7 +87,7 @@ class EmbeddingBag:
         sparse: bool = False,
         include_last_offset: bool = False,
         padding_idx: int | None = None,
-    ) -> "EmbeddingBag":
+    ) -> EmbeddingBag:
         """An EmbeddingBag over an existing (V, D) table, sharing its memory; frozen unless freeze=False."""
         embeddings = np.asarray(embeddings)
         if embeddings.ndim != 2:
@@ -96,13 +101,13 @@ class EmbeddingBag:
         return bag
 
     def _options(self) -> dict:
-        return dict(
-            scale_grad_by_freq=self.scale_grad_by_freq,
-            mode=self.mode,
-            sparse=self.sparse,
-            include_last_offset=self.include_last_offset,
-            padding_idx=self.padding_idx,
-        )
+        return {
+            "scale_grad_by_freq": self.scale_grad_by_freq,
+            "mode": self.mode,
+            "sparse": self.sparse,
+            "include_last_offset": self.include_last_offset,
+            "padding_idx": self.padding_idx,
+        }
 
     def forward(self, input, offsets=None, per_sample_weights=None) -> np.ndarray:
         """input (B, L), or (N,) with offsets -> (B, embedding_dim); remembers the bags for backward."""

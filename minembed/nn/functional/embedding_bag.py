@@ -6,7 +6,6 @@ each bag into one vector; the backward scatters the output gradient back to thos
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from minembed.kernels import embedding as embedding_kernels
