@@ -210,6 +210,8 @@ def embedding_bag_backward(
     Each entry's row receives scale * grad_output[its bag]; scale is 1/bag size for mean,
     its per-sample weight for sum, times 1/(the id's count in the whole input) with
     scale_grad_by_freq. Max mode routes each column to the first maximum of its bag.
+    (torch raises for sparse + scale_grad_by_freq; here the sparse values are scaled the same
+    way as the dense ones, as in minembed's embedding_backward.)
     out: a C-contiguous dense (V, D) array to add the gradient into (accumulate=True) or to
     overwrite (accumulate=False, which reuses its memory: no page faults for a fresh table).
     """
