@@ -7,7 +7,7 @@
 2. Iterate batches of 8 over the same prefix windows, sequential and shuffled: torch DataLoader
    over GPTDatasetV1 vs minembed.data.DataLoader; ratio of the time per batch.
 3. tokenize_files on a ~100 MB corpus assembled from the shared corpora (repeated) and the Python
-   standard library's sources, in a subprocess whose peak RSS is read with os.wait4; the
+   standard library's sources, in a subprocess that reports its own peak RSS (VmHWM); the
    nanoGPT-style "read the file, encode it whole" approach with tiktoken runs the same way.
 
     .venv/bin/python benchmarks/bench_data.py [--prefix 20000] [--megabytes 100] [--skip-files]
@@ -126,14 +126,21 @@ def assemble_corpus(folder: Path, megabytes: float) -> list[Path]:
     return [prose_path, code_path]
 
 
+PEAK_RSS = "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
 TOKENIZE_SCRIPT = """
 import sys, time
 from minembed.data import tokenize_files
-paths, out, workers = sys.argv[1:-2], sys.argv[-2], int(sys.argv[-1])
+paths, out, workers, which = sys.argv[1:-3], sys.argv[-3], int(sys.argv[-2]), sys.argv[-1]
+if which == "tiktoken":
+    from reference.tiktoken_ref import get_encoding
+    encoding = get_encoding("gpt2")
+else:
+    import minembed
+    encoding = minembed.get_encoding("gpt2")
 start = time.perf_counter()
-info = tokenize_files(paths, out, "gpt2", workers=workers, progress=False)
+info = tokenize_files(paths, out, encoding, workers=workers, progress=False)
 print(info.count, time.perf_counter() - start)
-"""
+""" + PEAK_RSS
 NAIVE_SCRIPT = """
 import sys, time
 import numpy as np
@@ -143,21 +150,21 @@ paths, out = sys.argv[1:-1], sys.argv[-1]
 start = time.perf_counter()
 ids = []
 for p in paths:  # nanoGPT style: read each file whole, encode it whole
-    ids += enc.encode_ordinary(open(p, encoding="utf-8").read()) + [enc.eot_token]
+    ids += enc.encode_ordinary(open(p, encoding="utf-8-sig", newline="").read()) + [enc.eot_token]
 np.array(ids, dtype=np.uint16).tofile(out)
 print(len(ids), time.perf_counter() - start)
-"""
+""" + PEAK_RSS
 
 
-def run_measured(args: list[str]) -> tuple[str, float]:
-    """Run a Python subprocess; return its stdout and its own peak RSS in MiB (from wait4)."""
-    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, cwd=ROOT, env=os.environ)
-    out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise RuntimeError(f"subprocess failed with exit code {proc.returncode}")
-    return out, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+def run_measured(args: list[str]) -> tuple[list[str], float]:
+    """Run a Python subprocess; return its stdout words and its peak RSS in MiB.
+
+    The peak is the child's own VmHWM, printed by the child as its last word: wait4's ru_maxrss
+    would count the parent's pages (torch, the datasets) that the child carried before exec.
+    """
+    out = subprocess.run([sys.executable, *args], stdout=subprocess.PIPE, cwd=ROOT, env=os.environ, check=True)
+    words = out.stdout.decode().split()
+    return words[:-1], int(words[-1]) / 1024  # VmHWM is in kB
 
 
 def bench_tokenize_files(megabytes: float) -> None:
@@ -167,21 +174,21 @@ def bench_tokenize_files(megabytes: float) -> None:
         total = sum(p.stat().st_size for p in paths)
         sizes = ", ".join(f"{p.name} {p.stat().st_size / 1e6:.0f} MB" for p in paths)
         print(f"\n## 3. tokenize_files, gpt2, {total / 1e6:.0f} MB ({sizes}); peak RSS of a fresh subprocess")
-        _, import_rss = run_measured(["-c", "import minembed; minembed.get_encoding('gpt2')"])
-        print(f"   baseline: python + import minembed + gpt2 loaded          peak RSS {import_rss:6.0f} MiB")
+        _, import_rss = run_measured(["-c", "import minembed; minembed.get_encoding('gpt2')\n" + PEAK_RSS])
+        print(f"   baseline: python + import minembed + gpt2 loaded: peak RSS {import_rss:6.0f} MiB")
         counts = []
-        for workers in (1, 2):
-            out, rss = run_measured(["-c", TOKENIZE_SCRIPT, *map(str, paths), str(folder / "out.tok"), str(workers)])
-            count, seconds = out.split()
-            counts.append(int(count))
-            print(f"   minembed tokenize_files workers={workers}: {int(count):,} tokens in {float(seconds):6.1f} s "
-                  f"({total / 1e6 / float(seconds):5.1f} MB/s), peak RSS {rss:6.0f} MiB")
-        out, rss = run_measured(["-c", NAIVE_SCRIPT, *map(str, paths), str(folder / "naive.bin")])
-        count, seconds = out.split()
-        print(f"   anchor: tiktoken, whole files in memory: {int(count):,} tokens in {float(seconds):6.1f} s "
-              f"({total / 1e6 / float(seconds):5.1f} MB/s), peak RSS {rss:6.0f} MiB")
-        same = counts[0] == counts[1] == int(count)
-        print(f"   token counts agree (workers 1, 2, tiktoken whole-file): {same}")
+        for which in ("minembed", "tiktoken"):
+            for workers in (1, 2):
+                (count, seconds), rss = run_measured(["-c", TOKENIZE_SCRIPT, *map(str, paths),
+                                                      str(folder / "out.tok"), str(workers), which])
+                counts.append(int(count))
+                print(f"   tokenize_files, {which:<8} Encoding, workers={workers}: {int(count):,} tokens in "
+                      f"{float(seconds):5.1f} s ({total / 1e6 / float(seconds):5.1f} MB/s), peak RSS {rss:5.0f} MiB")
+        (count, seconds), rss = run_measured(["-c", NAIVE_SCRIPT, *map(str, paths), str(folder / "naive.bin")])
+        counts.append(int(count))
+        print(f"   anchor: tiktoken on whole files in memory (nanoGPT style): {int(count):,} tokens in "
+              f"{float(seconds):5.1f} s ({total / 1e6 / float(seconds):5.1f} MB/s), peak RSS {rss:5.0f} MiB")
+        print(f"   token counts all equal: {len(set(counts)) == 1}")
 
 
 def main() -> None:

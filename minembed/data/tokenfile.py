@@ -189,7 +189,7 @@ def write_tokens(path: PathLike, ids, *, encoding=None, n_vocab: int | None = No
 # texts at every position this pattern finds and checks the tokens against the whole text.
 SAFE_CUT = regex.compile(r"(?<=\S\n)(?=\p{L})|(?<=\S)(?= \p{L})")
 _LAST_SAFE_CUT = regex.compile(SAFE_CUT.pattern, flags=regex.REVERSE)
-DEFAULT_CHUNK_SIZE = 1 << 20  # bytes of text read per step
+DEFAULT_CHUNK_SIZE = 1 << 18  # bytes read per step: 256 KiB keeps the encoder's per-chunk garbage small, as fast as 1 MiB
 
 
 def _document_chunks(path: Path, chunk_size: int | None, on_bytes) -> Iterator[str]:
