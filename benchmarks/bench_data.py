@@ -94,8 +94,8 @@ def bench_iterate(course: GPTDatasetV1, ours: SlidingWindowDataset) -> None:
     for shuffle in (False, True):
         torch_loader = torch.utils.data.DataLoader(course, batch_size=BATCH, shuffle=shuffle, drop_last=True)
         our_loader = DataLoader(ours, batch_size=BATCH, shuffle=shuffle, drop_last=True, seed=0)
-        times = compare({"torch": lambda: sum(1 for _ in torch_loader),
-                         "minembed": lambda: sum(1 for _ in our_loader)}, rounds=3, repeat=1)
+        times = compare({"torch": lambda loader=torch_loader: sum(1 for _ in loader),
+                         "minembed": lambda loader=our_loader: sum(1 for _ in loader)}, rounds=3, repeat=1)
         per_t, per_m = times["torch"] / n_batches, times["minembed"] / n_batches
         print(f"   shuffle={shuffle!s:<5}  torch {per_t * 1e6:8.1f} us/batch   minembed {per_m * 1e6:8.1f} us/batch"
               f"   ratio torch/minembed {per_t / per_m:6.1f}x")

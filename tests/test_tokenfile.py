@@ -2,6 +2,7 @@
 must equal tiktoken's (and minembed's) encoding of each whole file."""
 from __future__ import annotations
 
+import itertools
 import os
 
 import numpy as np
@@ -107,7 +108,7 @@ ENCODINGS = ["gpt2", "cl100k_base", "o200k_base"]
 def cut_everywhere(text):
     """text cut at every SAFE_CUT position (the most chunks tokenize_files could ever make)."""
     cuts = [0] + [m.start() for m in SAFE_CUT.finditer(text) if m.start() > 0] + [len(text)]
-    return [text[a:b] for a, b in zip(cuts, cuts[1:])]
+    return [text[a:b] for a, b in itertools.pairwise(cuts)]
 
 
 @pytest.mark.parametrize("name", ENCODINGS)

@@ -75,7 +75,7 @@ def test_indexing_slicing_iteration():
     windows = list(ds)
     assert len(windows) == len(ds) == 32
     assert np.array_equal(ds[-1][0], windows[-1][0]) and np.array_equal(ds[-32][1], windows[0][1])
-    xs, ys = ds[2:10:3]
+    xs, _ = ds[2:10:3]
     assert xs.shape == (3, 5) and np.array_equal(xs[1], windows[5][0]) and np.shares_memory(xs, ids)
     bx, by = ds[np.array([4, 0, -1])]
     assert np.array_equal(bx, np.stack([windows[4][0], windows[0][0], windows[-1][0]]))
@@ -113,8 +113,8 @@ def test_windows_over_100m_tokens_take_constant_memory(tmp_path):
     try:
         ds = SlidingWindowDataset(ids, max_length=256, stride=1)
         last_x, last_y = ds[-1]
-        x, y = next(iter(DataLoader(ds, batch_size=8)))
-        bx, by = random_batch(ids, 8, 256, np.random.default_rng(0))
+        x, _ = next(iter(DataLoader(ds, batch_size=8)))
+        bx, _ = random_batch(ids, 8, 256, np.random.default_rng(0))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -131,7 +131,7 @@ def test_shuffled_epoch_holds_one_int32_order(tmp_path):
     ds = SlidingWindowDataset(ids, max_length=256, stride=1)
     tracemalloc.start()
     try:
-        x, y = next(iter(DataLoader(ds, batch_size=8, shuffle=True, seed=0)))
+        x, _ = next(iter(DataLoader(ds, batch_size=8, shuffle=True, seed=0)))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -232,12 +232,21 @@ def test_create_dataloader_matches_course_on_the_verdict(corpora):
     assert 50256 in ours.dataset.token_ids  # <|endoftext|> is the special token, as in the course
 
 
+def test_create_dataloader_by_encoding_name_uses_minembed(corpora, monkeypatch, shared_encodings):
+    monkeypatch.setenv("MINEMBED_ENCODINGS_DIR", str(shared_encodings))
+    text = corpora["the-verdict.txt"][:3000] + "<|endoftext|>" + corpora["the-verdict.txt"][:3000]
+    ours = create_dataloader(text, encoding="gpt2", batch_size=2, max_length=16, stride=5, shuffle=True, seed=3)
+    order = np.random.default_rng(3).permutation(len(ours.dataset)).tolist()
+    theirs = create_dataloader_v1(text, batch_size=2, max_length=16, stride=5, drop_last=True, sampler=order)
+    assert_same_batches(list(ours), torch_batches(theirs))
+
+
 def test_create_dataloader_with_simple_tokenizer(corpora):
     from minembed import SimpleTokenizer
 
     tok = SimpleTokenizer.from_text(corpora["the-verdict.txt"])
     loader = create_dataloader(corpora["the-verdict.txt"], encoding=tok, max_length=8, stride=8, shuffle=False)
-    x, y = next(iter(loader))
+    x, _ = next(iter(loader))
     assert x[0].tolist() == tok.encode(corpora["the-verdict.txt"])[:8]
     with pytest.raises(TypeError, match="text must be a str"):
         create_dataloader([1, 2, 3], encoding=tok)

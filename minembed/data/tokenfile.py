@@ -246,9 +246,9 @@ def tokenize_files(paths: PathLike | Iterable[PathLike], out_path: PathLike, enc
     equal those of each file encoded whole (for the gpt2, r50k, cl100k and o200k patterns; with
     another split pattern pass chunk_size=None to encode every file whole). Memory stays bounded
     by a few chunks, plus the longest stretch of a file without a safe cut.
-    `workers` threads encode chunks in parallel (tiktoken and minembed release the GIL while
-    encoding; workers=1 encodes in this thread). `progress` shows a tqdm bar (default: when
-    stderr is a terminal). Output goes to a temporary file renamed over out_path at the end, so
+    `workers` threads encode chunks concurrently (workers=1 encodes in this thread); that pays
+    only when a core is free and the encoding releases the GIL, so measure it on your machine
+    (benchmarks/bench_data.py). `progress` shows a tqdm bar (default: when stderr is a terminal). Output goes to a temporary file renamed over out_path at the end, so
     an error or Ctrl-C leaves nothing behind.
     """
     if isinstance(paths, (str, os.PathLike)):
