@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from minembed.data import DataLoader, SlidingWindowDataset
+from minembed.demos import one_hot_linear
 from minembed.demos.sample_text import SAMPLE_TEXT
 from minembed.nn import Embedding, TokenAndPositionEmbedding
 from minembed.tokenizers.train import train_bpe
@@ -129,5 +130,12 @@ def run(config: DemoConfig | None = None) -> None:
         backward_ms, numpy_backward_ms = _timed(backward_fresh), _timed(numpy_backward, repeat=2)
         print(f"   forward  {forward_ms:8.2f} ms   (np.take    {numpy_forward_ms:8.2f} ms)")
         print(f"   backward {backward_ms:8.2f} ms   (np.add.at  {numpy_backward_ms:8.2f} ms)")
+
+    with _stage("5. the lookup is a matrix product: Embedding(ids) == one_hot(ids) @ W, tied weights"):
+        result = one_hot_linear.run(seed=config.seed, verbose=False)
+        print(f"   forward max |diff| {result['forward_max_abs_diff']}, "
+              f"gradient max |diff| {result['grad_max_abs_diff']}")
+        _check("same output and same table gradient, one shared table",
+               result["forward_max_abs_diff"] == 0 and result["grad_max_abs_diff"] == 0 and result["shares_memory"])
 
     print("\nall checks passed")
