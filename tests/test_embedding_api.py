@@ -185,3 +185,34 @@ def test_kernels_equal_their_numpy_twins(dtype, dim, rng):
         kernels.renorm_rows(w_k, unique, 1.0, norm_type)
         twins.renorm_rows(w_t, unique, 1.0, norm_type)
         np.testing.assert_allclose(w_k, w_t, rtol=1e-6 if dtype == np.float32 else 1e-12)
+
+
+def test_zero_grad_reuses_an_unshared_gradient_and_never_a_held_one():
+    rng = np.random.default_rng(5)
+    emb = Embedding(30, 4, padding_idx=3, rng=rng)
+    ids = np.array([[1, 3, 7], [7, 7, 2]])
+    first, second = rng.standard_normal((2,) + ids.shape + (4,)).astype(np.float32)
+    emb(ids)
+    emb.backward(first)
+    address = emb.grad.ctypes.data  # an int: holds no reference to the array
+    emb.zero_grad()
+    emb(ids)
+    emb.backward(second)
+    assert emb.grad.ctypes.data == address, "the dropped gradient's memory was not reused"
+    np.testing.assert_array_equal(emb.grad, F.embedding_backward(second, ids, 30, padding_idx=3))
+
+    saved = emb.grad  # the caller keeps this one: it must survive the next step unchanged
+    kept = saved.copy()
+    emb.zero_grad()
+    emb(ids)
+    emb.backward(first)
+    assert emb.grad is not saved
+    np.testing.assert_array_equal(saved, kept)
+    np.testing.assert_array_equal(emb.grad, F.embedding_backward(first, ids, 30, padding_idx=3))
+
+    view = emb.grad[1]  # a view holds its base: no reuse either
+    before = view.copy()
+    emb.zero_grad()
+    emb(ids)
+    emb.backward(second)
+    np.testing.assert_array_equal(view, before)

@@ -298,15 +298,29 @@ class TestModule:
         first, second = rng.integers(0, 10, size=(3, 4)), rng.integers(0, 10, size=(2, 5))
         bag(first)
         bag.backward(rng.standard_normal((3, 4)).astype(np.float32))
-        kept = bag.grad
+        address = bag.grad.ctypes.data  # an int: holds no reference to the array
         bag.zero_grad()
         assert bag.grad is None
         bag(second)
         grad = rng.standard_normal((2, 4)).astype(np.float32)
         bag.backward(grad)
-        assert bag.grad is kept  # same memory, overwritten
+        assert bag.grad.ctypes.data == address  # same memory, overwritten
         expected, _ = F.embedding_bag_backward(grad, second, bag.weight, mode=mode)
         assert np.array_equal(bag.grad, expected)
+
+    @pytest.mark.parametrize("mode", ["mean", "max"])
+    def test_zero_grad_never_overwrites_a_gradient_the_caller_holds(self, mode, rng):
+        bag = EmbeddingBag(10, 4, mode=mode, rng=rng)
+        ids = rng.integers(0, 10, size=(3, 4))
+        bag(ids)
+        bag.backward(rng.standard_normal((3, 4)).astype(np.float32))
+        kept = bag.grad
+        before = kept.copy()
+        bag.zero_grad()
+        bag(ids)
+        bag.backward(rng.standard_normal((3, 4)).astype(np.float32))
+        assert bag.grad is not kept
+        assert np.array_equal(kept, before)
 
     def test_sparse_gradients_concatenate_and_weights_get_a_gradient(self, rng):
         bag = EmbeddingBag(10, 4, mode="sum", sparse=True, rng=rng)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minembed.nn._spare import SpareArray
 from minembed.nn.functional.embedding import backward_from_rows, lookup_rows
 from minembed.nn._checks import (
     FLOAT_DTYPES,
@@ -60,6 +61,7 @@ class Embedding:
         self.grad = None
         self._last_ids = None  # flat int64 ids of the last forward, for backward
         self._last_shape = None
+        self._spare_grad = SpareArray()  # the dense gradient zero_grad() dropped, to refill
 
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
@@ -126,6 +128,11 @@ class Embedding:
             raise RuntimeError("backward() needs a forward() first: call emb(ids), then emb.backward(grad)")
         grad = check_grad_output(grad_output, self._last_shape + (self.embedding_dim,), self.weight.dtype)
         rows = np.ascontiguousarray(grad.reshape(-1, self.embedding_dim))
+        out = self.grad
+        if out is None and not self.sparse:
+            out = self._spare_grad.take(self.weight.shape, self.weight.dtype)
+            if out is not None:
+                out.fill(0)  # refilling mapped memory beats faulting in a fresh table
         # The ids were validated by forward(): go straight to the scatter.
         step = backward_from_rows(
             rows,
@@ -134,14 +141,19 @@ class Embedding:
             self.padding_idx,
             self.scale_grad_by_freq,
             self.sparse,
-            out=None if self.sparse else self.grad,
+            out=None if self.sparse else out,
         )
         if self.sparse and self.grad is not None:
             step = self.grad + step  # sparse gradients accumulate by concatenation, as in torch
         self.grad = step
 
     def zero_grad(self) -> None:
-        """Drop the accumulated gradient (the next backward starts from zeros)."""
+        """Drop the accumulated gradient: the next backward starts from zeros.
+
+        A dropped dense gradient's memory is refilled by the next backward, but only if nothing
+        else (a variable, a view) still refers to it, so a saved `g = emb.grad` never changes.
+        """
+        self._spare_grad.keep(self.grad)
         self.grad = None
 
     def parameters(self) -> list[np.ndarray]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from minembed.nn import functional as F
+from minembed.nn._spare import SpareArray
 from minembed.nn._checks import (
     FLOAT_DTYPES,
     check_float_table,
@@ -60,7 +61,7 @@ class EmbeddingBag:
         self.grad = None
         self.grad_per_sample_weights = None
         self._saved = None  # what the last forward saw, for backward
-        self._spare_grad = None  # a dense gradient dropped by zero_grad, whose memory is reused
+        self._spare_grad = SpareArray()  # a dense gradient dropped by zero_grad, to overwrite
 
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
@@ -130,12 +131,14 @@ class EmbeddingBag:
         if self._saved is None:
             raise RuntimeError("backward() needs a forward() first: call bag(input, offsets), then bag.backward(grad)")
         input, offsets, per_sample_weights, max_indices = self._saved
-        out, accumulate = (self.grad, True) if self.grad is not None else (self._spare_grad, False)
+        if self.grad is not None:
+            out, accumulate = self.grad, True
+        else:
+            out, accumulate = self._spare_grad.take(self.weight.shape, self.weight.dtype), False
         step, self.grad_per_sample_weights = F.embedding_bag_backward(
             grad_output, input, self.weight, offsets, per_sample_weights=per_sample_weights,
             max_indices=max_indices, out=None if self.sparse else out, accumulate=accumulate, **self._options(),
         )
-        self._spare_grad = None
         if self.sparse and self.grad is not None:
             step = self.grad + step  # sparse gradients accumulate by concatenation, as in torch
         self.grad = step
@@ -143,11 +146,11 @@ class EmbeddingBag:
     def zero_grad(self) -> None:
         """Drop the accumulated gradients (the next backward starts from zeros).
 
-        A dense gradient's array is kept and overwritten by the next backward (so do not hold on
-        to it across zero_grad): a fresh (V, D) table would cost a page fault per page each step.
+        A dropped dense gradient's memory is overwritten by the next backward (a fresh (V, D)
+        table would cost a page fault per page each step), but only if nothing else (a variable,
+        a view) still refers to it, so a saved `g = bag.grad` never changes.
         """
-        if isinstance(self.grad, np.ndarray) and self.grad.shape == self.weight.shape:
-            self._spare_grad = self.grad
+        self._spare_grad.keep(self.grad)
         self.grad = None
         self.grad_per_sample_weights = None
 
