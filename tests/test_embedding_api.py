@@ -216,3 +216,13 @@ def test_zero_grad_reuses_an_unshared_gradient_and_never_a_held_one():
     emb(ids)
     emb.backward(second)
     np.testing.assert_array_equal(view, before)
+
+
+def test_read_only_table_looks_up_but_refuses_max_norm_with_the_fix():
+    table = np.arange(12, dtype=np.float32).reshape(4, 3)
+    table.setflags(write=False)
+    ids = np.array([3, 1])
+    ids.setflags(write=False)
+    np.testing.assert_array_equal(F.embedding(ids, table), table[[3, 1]])
+    with pytest.raises(ValueError, match=r"read-only.*weight.copy\(\)"):
+        F.embedding(ids, table, max_norm=1.0)

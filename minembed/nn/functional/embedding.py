@@ -10,6 +10,7 @@ import numpy as np
 
 from minembed.kernels import embedding as kernels
 from minembed.kernels import embedding_numpy as twins
+from minembed.nn.functional._backends import choose
 from minembed.nn._checks import (
     FLOAT_DTYPES,
     check_float_table,
@@ -20,14 +21,9 @@ from minembed.nn._checks import (
 )
 from minembed.nn.sparse import SparseRowGradient
 
-BACKENDS = {"numba": kernels, "numpy": twins}
-
 
 def _backend(name: str):
-    try:
-        return BACKENDS[name]
-    except KeyError:
-        raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {name!r}") from None
+    return choose(kernels, twins, name)
 
 
 def embedding(ids, weight, padding_idx=None, max_norm=None, norm_type=2.0, *, backend="numba"):
@@ -52,11 +48,9 @@ def embedding(ids, weight, padding_idx=None, max_norm=None, norm_type=2.0, *, ba
 
 def lookup_rows(flat_ids, weight, max_norm=None, norm_type=2.0, *, backend="numba"):
     """embedding() on already validated input: flat_ids (N,) int64 in range -> (N, D)."""
-    # Strided tables go through the NumPy twins, which accept any layout; kernels need C order.
-    ops = _backend(backend) if weight.flags.c_contiguous else twins
-    if max_norm is not None and flat_ids.size:
-        unique = ops.unique_in_order(flat_ids, weight.shape[0])
-        ops.renorm_rows(weight, unique, float(max_norm), float(norm_type))
+    if max_norm is not None:
+        renorm_rows_in_place(weight, flat_ids, max_norm, norm_type, backend=backend)
+    ops = _ops_for(weight, backend)
     out = np.empty((flat_ids.shape[0], weight.shape[1]), dtype=weight.dtype)
     ops.gather_rows(weight, flat_ids, out)
     return out
@@ -67,10 +61,28 @@ def embedding_renorm_(weight, ids, max_norm, norm_type=2.0, *, backend="numba"):
     weight = check_float_table(weight)
     check_norm_args(max_norm, norm_type)
     flat, _ = flat_int64_ids(ids, weight.shape[0])
-    ops = _backend(backend) if weight.flags.c_contiguous else twins
-    if flat.size:
-        ops.renorm_rows(weight, ops.unique_in_order(flat, weight.shape[0]), float(max_norm), float(norm_type))
+    renorm_rows_in_place(weight, flat, max_norm, norm_type, backend=backend)
     return weight
+
+
+def renorm_rows_in_place(weight, flat_ids, max_norm, norm_type, *, backend="numba"):
+    """The max_norm step on validated input: each distinct row of flat_ids (N,) int64 whose
+    norm_type-norm exceeds max_norm is scaled by max_norm / (norm + 1e-7), in place."""
+    if not flat_ids.size:
+        return
+    if not weight.flags.writeable:
+        raise ValueError(
+            "weight is read-only, but max_norm renormalises the looked-up rows in place; "
+            "pass a writable table (e.g. weight.copy()) or max_norm=None"
+        )
+    ops = _ops_for(weight, backend)
+    unique = ops.unique_in_order(flat_ids, weight.shape[0])
+    ops.renorm_rows(weight, unique, float(max_norm), float(norm_type))
+
+
+def _ops_for(weight, backend):
+    # Strided tables go through the NumPy twins, which accept any layout; kernels need C order.
+    return _backend(backend) if weight.flags.c_contiguous else twins
 
 
 def embedding_backward(

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from minembed.kernels import embedding as embedding_kernels
 from minembed.kernels import embedding_bag as kernels
 from minembed.kernels import embedding_bag_numpy as twins
-from minembed.kernels import embedding_numpy as embedding_twins
+from minembed.nn.functional._backends import choose
 from minembed.nn._checks import (
     as_index_array,
     check_float_table,
@@ -20,17 +19,13 @@ from minembed.nn._checks import (
     check_norm_args,
     normalize_padding_idx,
 )
+from minembed.nn.functional.embedding import renorm_rows_in_place
 from minembed.nn.sparse import SparseRowGradient
 
 MODES = {"sum": kernels.MODE_SUM, "mean": kernels.MODE_MEAN, "max": kernels.MODE_MAX}
-BACKENDS = {"numba": (kernels, embedding_kernels), "numpy": (twins, embedding_twins)}
-
 
 def _backend(name: str):
-    try:
-        return BACKENDS[name]
-    except KeyError:
-        raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {name!r}") from None
+    return choose(kernels, twins, name)
 
 
 def _check_mode(mode) -> int:
@@ -165,12 +160,10 @@ def embedding_bag(
     check_norm_args(max_norm, norm_type)
     flat, bounds, shape = bag_bounds(input, offsets, include_last_offset, num_embeddings)
     psw = _flat_per_sample_weights(per_sample_weights, shape, weight.dtype)
-    ops, embedding_ops = _backend(backend)
-    if not weight.flags.c_contiguous:
-        ops, embedding_ops = twins, embedding_twins  # the kernels need C order; the twins take any layout
-    if max_norm is not None and flat.size:
-        rows = embedding_ops.unique_in_order(flat, num_embeddings)
-        embedding_ops.renorm_rows(weight, rows, float(max_norm), float(norm_type))
+    # The kernels need C order; the twins take any layout.
+    ops = _backend(backend) if weight.flags.c_contiguous else twins
+    if max_norm is not None:
+        renorm_rows_in_place(weight, flat, max_norm, norm_type, backend=backend)
 
     num_bags = bounds.shape[0] - 1
     out = np.empty((num_bags, dim), dtype=weight.dtype)
@@ -224,7 +217,7 @@ def embedding_bag_backward(
     psw = _flat_per_sample_weights(per_sample_weights, shape, weight.dtype)
     num_bags = bounds.shape[0] - 1
     grad = np.ascontiguousarray(check_grad_output(grad_output, (num_bags, dim), weight.dtype))
-    ops, _ = _backend(backend)
+    ops = _backend(backend)
     pad_id = -1 if pad is None else pad
 
     if mode_code == kernels.MODE_MAX:

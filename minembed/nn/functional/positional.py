@@ -13,16 +13,12 @@ import numpy as np
 
 from minembed.kernels import rope as kernels
 from minembed.kernels import rope_numpy as twins
+from minembed.nn.functional._backends import choose
 from minembed.nn._checks import FLOAT_DTYPES
-
-BACKENDS = {"numba": kernels, "numpy": twins}
 
 
 def _backend(name: str):
-    try:
-        return BACKENDS[name]
-    except KeyError:
-        raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {name!r}") from None
+    return choose(kernels, twins, name)
 
 
 def _check_base(base) -> float:
