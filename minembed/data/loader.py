@@ -15,6 +15,7 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from minembed.data.windows import SlidingWindowDataset, _check_positive_int, as_token_array
+from minembed.tokenizers.registry import as_encoding
 
 Batch = tuple[np.ndarray, np.ndarray]
 
@@ -110,20 +111,6 @@ class DataLoader:
                 f"drop_last={self.drop_last}, seed={self.seed!r})")
 
 
-def _resolve_encoding(encoding):
-    """An encoding name -> minembed.get_encoding(name); anything with `encode` passes through."""
-    if isinstance(encoding, str):
-        from minembed.tokenizers.registry import get_encoding  # imported late: loads rank files
-
-        return get_encoding(encoding)
-    if not hasattr(encoding, "encode"):
-        raise TypeError(
-            f"encoding must be an encoding name such as 'gpt2' or an object with an encode method, "
-            f"got {type(encoding).__name__}"
-        )
-    return encoding
-
-
 def _encode_text(text: str, encoding) -> np.ndarray:
     """Token ids of text with <|endoftext|> allowed as a special token, as the course encodes."""
     from minembed.tokenizers.simple import SimpleTokenizer
@@ -148,7 +135,7 @@ def create_dataloader(text: str, *, encoding="gpt2", batch_size: int = 4, max_le
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}; for token ids use SlidingWindowDataset")
-    ids = _encode_text(text, _resolve_encoding(encoding))
+    ids = _encode_text(text, as_encoding(encoding))
     dataset = SlidingWindowDataset(ids, max_length=max_length, stride=stride)
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed)
 

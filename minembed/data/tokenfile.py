@@ -31,6 +31,7 @@ import numpy as np
 import regex
 
 from minembed.data.windows import as_token_array
+from minembed.tokenizers.registry import as_encoding
 
 MAGIC = b"MINEMBED-TOKENS\n"
 HEADER_SIZE = 256  # a multiple of 4 and 8, so the data stays aligned for uint32 views
@@ -222,19 +223,6 @@ def _document_chunks(path: Path, chunk_size: int | None, on_bytes) -> Iterator[s
             yield pending
 
 
-def _resolve(encoding):
-    if isinstance(encoding, str):
-        from minembed.tokenizers.registry import get_encoding  # imported late: loads rank files
-
-        return get_encoding(encoding)
-    if not hasattr(encoding, "encode_ordinary"):
-        raise TypeError(
-            f"encoding must be an encoding name such as 'gpt2' or an Encoding with encode_ordinary, "
-            f"got {type(encoding).__name__}"
-        )
-    return encoding
-
-
 def tokenize_files(paths: PathLike | Iterable[PathLike], out_path: PathLike, encoding, *, workers: int = 2,
                    progress: bool | None = None, chunk_size: int | None = DEFAULT_CHUNK_SIZE) -> TokenFileInfo:
     """Encode text files into one token file; each file is a document followed by <|endoftext|>.
@@ -261,7 +249,7 @@ def tokenize_files(paths: PathLike | Iterable[PathLike], out_path: PathLike, enc
         raise ValueError(f"workers must be an int >= 1, got workers={workers!r}")
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
         raise ValueError(f"chunk_size must be a positive number of bytes or None (whole files), got {chunk_size!r}")
-    enc = _resolve(encoding)
+    enc = as_encoding(encoding, "encode_ordinary")
     try:
         eot = int(enc.eot_token)
     except (AttributeError, KeyError):

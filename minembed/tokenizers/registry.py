@@ -208,3 +208,16 @@ def get_encoding(name: str) -> Encoding:
 def is_registered(enc: Encoding) -> bool:
     """Whether enc is the instance `get_encoding(enc.name)` returns (so it pickles by name)."""
     return _loaded.get(enc.name) is enc
+
+
+def as_encoding(encoding, method: str = "encode"):
+    """An encoding name -> get_encoding(name); an object with `method` (e.g. a tiktoken or
+    minembed Encoding, a SimpleTokenizer) passes through; anything else raises TypeError."""
+    if isinstance(encoding, str):
+        return get_encoding(encoding)
+    if not hasattr(encoding, method):
+        raise TypeError(
+            f"encoding must be an encoding name such as 'gpt2' or an object with a {method} method, "
+            f"got {type(encoding).__name__}"
+        )
+    return encoding
