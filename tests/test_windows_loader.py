@@ -250,6 +250,8 @@ def test_create_dataloader_with_simple_tokenizer(corpora):
     assert x[0].tolist() == tok.encode(corpora["the-verdict.txt"])[:8]
     with pytest.raises(TypeError, match="text must be a str"):
         create_dataloader([1, 2, 3], encoding=tok)
+    with pytest.raises(TypeError, match="encoding name such as 'gpt2'.*got int"):
+        create_dataloader("some text", encoding=50257)
 
 
 # ----------------------------------------------------------------------------------- random_batch
