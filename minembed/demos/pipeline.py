@@ -63,6 +63,8 @@ def run(config: DemoConfig | None = None) -> None:
     """Run every stage of the pipeline on config.text and check each one."""
     config = config or DemoConfig()
     rng = np.random.default_rng(config.seed)
+    print("minembed demo: the first run compiles the Numba kernels (tens of seconds); later runs load them "
+          "from Numba's cache.")
 
     with _stage("1. tokenizer"):
         if config.encoding is None:
