@@ -5,7 +5,14 @@ How `encode` works:
 2. Each ordinary stretch is split into pieces by the encoding's regex (`pat_str`).
 3. Each piece, as UTF-8 bytes, is either a token itself, or is BPE-merged from its single
    bytes by the Numba kernel in `minembed/kernels/bpe.py` (lowest rank first, ties leftmost).
-A bounded cache maps pieces already seen to their ids; it never changes a result.
+
+Two engines do steps 2-3 with the same results:
+- for the split patterns of gpt2/r50k_base, cl100k_base and o200k_base (recognised by the
+  exact pattern text), `fast_encode.NumbaEncoder` does all of it in one Numba call, with a
+  hand-written matcher per pattern (`kernels/pretokenize_tiktoken.py`): no Python object
+  per piece, and no GIL held, so batches run on two threads;
+- any other pattern runs the `regex` module (the reference), with a bounded cache from
+  pieces already seen to their ids; the cache never changes a result.
 
 >>> import minembed
 >>> enc = minembed.get_encoding("gpt2")
@@ -19,6 +26,7 @@ from __future__ import annotations
 import operator
 import os
 from collections.abc import Collection, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, islice
 from types import MappingProxyType
 from typing import Literal, Mapping, Union
@@ -26,6 +34,7 @@ from typing import Literal, Mapping, Union
 import numpy as np
 import regex
 
+from minembed.tokenizers.fast_encode import NumbaEncoder
 from minembed.tokenizers.merges import MergeTable
 from minembed.tokenizers.patterns import ENDOFTEXT
 from minembed.tokenizers.special import check_disallowed, resolve_special, split_on_specials
@@ -39,11 +48,21 @@ _CACHE_MAX_PIECE = 128
 # Ids are kept below 2**31: the kernel packs (rank, position) into one int64 heap key.
 _MAX_ID = 2**31 - 1
 _WHITESPACE = frozenset(b" \n\t")
+# Batches with fewer UTF-8 bytes than this stay on one thread (a thread costs ~50 us).
+_MIN_BYTES_PER_THREAD = 1 << 16
 
 
 def _replace_surrogates(text: str) -> str:
     """Join valid surrogate pairs into their code point and turn lone surrogates into U+FFFD."""
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _utf8(text: str) -> bytes:
+    """text as UTF-8, lone surrogates replaced as in `_replace_surrogates` (as tiktoken)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _replace_surrogates(text).encode("utf-8")
 
 
 def _token_list(tokens: Sequence[int] | np.ndarray, name: str = "tokens") -> list[int]:
@@ -113,6 +132,9 @@ class Encoding:
         self._table = MergeTable.from_ranks(ranks)
         self._missing_bytes = frozenset(b for b in range(256) if self._table.byte_ranks[b] < 0)
         self._piece_cache: dict[str, tuple[int, ...]] = {}
+        # The Numba engine, for the registered patterns (exact text) and full byte vocabularies;
+        # a vocabulary without all 256 bytes takes the regex path, which names what is missing.
+        self._numba = None if self._missing_bytes else NumbaEncoder.for_pattern(pat_str, ranks, self._table)
 
     @staticmethod
     def _checked_ranks(mergeable_ranks: Mapping[bytes, int]) -> dict[bytes, int]:
@@ -193,8 +215,13 @@ class Encoding:
         Unlike tiktoken (which raises UnicodeEncodeError here), lone surrogates are replaced
         by U+FFFD exactly as in `encode`.
         """
-        ids = self.encode(text, allowed_special=allowed_special, disallowed_special=disallowed_special)
-        out = np.array(ids, dtype=np.uint32)
+        self._check_text(text)
+        allowed, disallowed = resolve_special(self.special_tokens_set, allowed_special, disallowed_special)
+        check_disallowed(text, disallowed, self.special_tokens_set)
+        if self._numba is not None and not allowed:
+            out = self._numba.encode([_utf8(text)])[0]
+        else:
+            out = np.array(self.encode(text, allowed_special=allowed, disallowed_special=()), dtype=np.uint32)
         out.flags.writeable = False
         return out
 
@@ -206,16 +233,25 @@ class Encoding:
         allowed_special: AllowedSpecial = frozenset(),
         disallowed_special: AllowedSpecial = "all",
     ) -> list[list[int]]:
-        """`encode` every text, in order (see `_map` about num_threads)."""
+        """`encode` every text, in order (see `_encode_many` about num_threads)."""
+        texts = self._checked_texts(text)
+        allowed, disallowed = resolve_special(self.special_tokens_set, allowed_special, disallowed_special)
+        for t in texts:
+            check_disallowed(t, disallowed, self.special_tokens_set)
+        if self._numba is not None and not allowed:
+            return self._encode_many(texts, num_threads)
 
         def one(t: str) -> list[int]:
             return self.encode(t, allowed_special=allowed_special, disallowed_special=disallowed_special)
 
-        return self._map(one, text, num_threads)
+        return self._map(one, texts, num_threads)
 
     def encode_ordinary_batch(self, text: Sequence[str], *, num_threads: int = 8) -> list[list[int]]:
-        """`encode_ordinary` every text, in order (see `_map` about num_threads)."""
-        return self._map(self.encode_ordinary, text, num_threads)
+        """`encode_ordinary` every text, in order (see `_encode_many` about num_threads)."""
+        texts = self._checked_texts(text)
+        if self._numba is not None:
+            return self._encode_many(texts, num_threads)
+        return self._map(self.encode_ordinary, texts, num_threads)
 
     def encode_bytes(self, data: bytes) -> list[int]:
         """Encode raw bytes, which need not be valid UTF-8; `decode_bytes` gives them back.
@@ -371,6 +407,13 @@ class Encoding:
             hint = "; use encode_bytes() for raw bytes" if isinstance(text, (bytes, bytearray)) else ""
             raise TypeError(f"text must be a str, got {type(text).__name__}{hint}")
 
+    @classmethod
+    def _checked_texts(cls, texts: Sequence[str]) -> list[str]:
+        texts = list(texts)  # a str is a sequence of one-character texts, as in tiktoken
+        for t in texts:
+            cls._check_text(t)
+        return texts
+
     def _is_whitespace(self, token: int) -> bool:
         piece = self._decoder.get(token, b"")
         return bool(piece) and all(b in _WHITESPACE for b in piece)
@@ -378,15 +421,54 @@ class Encoding:
     def _encode_with_specials(self, text: str, allowed: frozenset[str]) -> list[int]:
         if not allowed:
             return self._encode_ordinary(text)[0]
+        chunks = split_on_specials(text, allowed)
+        if self._numba is not None:  # all the ordinary stretches in one call
+            per_chunk = self._encode_many([ordinary for ordinary, _ in chunks], num_threads=1)
+        else:
+            per_chunk = [self._encode_ordinary(ordinary)[0] for ordinary, _ in chunks]
         out: list[int] = []
-        for ordinary, special in split_on_specials(text, allowed):
-            out += self._encode_ordinary(ordinary)[0]
+        for ids, (_, special) in zip(per_chunk, chunks):
+            out += ids
             if special is not None:
                 out.append(self._special_tokens[special])
         return out
 
     def _encode_ordinary(self, text: str) -> tuple[list[int], int]:
         """(ids of text, number of ids of its last piece). May raise UnicodeEncodeError."""
+        if self._numba is not None:
+            ids, _, n_last = self._numba.encode([text.encode("utf-8")])
+            return ids.tolist(), n_last
+        return self._encode_ordinary_regex(text)
+
+    def _encode_many(self, texts: list[str], num_threads: int) -> list[list[int]]:
+        """The ids of each text, by the Numba engine; lone surrogates are replaced.
+
+        With num_threads >= 2 and enough text, the batch is cut in two halves (by bytes) that
+        two threads encode at once: the kernel releases the GIL. Cutting into more parts than
+        cores would only add overhead, so at most 2 threads are used here (os.cpu_count()
+        permitting).
+        """
+        if not isinstance(num_threads, int) or num_threads < 1:
+            raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
+        encoded = [_utf8(t) for t in texts]
+        n_bytes = sum(map(len, encoded))
+        parts = min(num_threads, 2, os.cpu_count() or 1, max(1, n_bytes // _MIN_BYTES_PER_THREAD), len(encoded))
+        if parts <= 1:
+            results = [self._numba.encode(encoded)]
+        else:
+            cut = int(np.searchsorted(np.cumsum([len(e) for e in encoded]), n_bytes // 2)) + 1
+            halves = [encoded[:cut], encoded[cut:]]
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                results = list(pool.map(self._numba.encode, halves))
+        out: list[list[int]] = []
+        for ids, text_ends, _ in results:
+            flat = ids.tolist()
+            bounds = [0, *text_ends.tolist()]
+            out += [flat[a:b] for a, b in zip(bounds, bounds[1:])]
+        return out
+
+    def _encode_ordinary_regex(self, text: str) -> tuple[list[int], int]:
+        """`_encode_ordinary` with the `regex` module and the piece cache (any pattern; the reference)."""
         pieces = self._pat.findall(text)
         if not pieces:
             return [], 0
@@ -446,13 +528,12 @@ class Encoding:
 
     @staticmethod
     def _map(fn, texts: Iterable, num_threads: int) -> list:
-        """[fn(t) for t in texts], in order, on the calling thread.
+        """[fn(t) for t in texts], in order, on the calling thread (the regex engine).
 
-        num_threads is accepted for tiktoken compatibility but not used: the regex scan holds
-        the GIL while it builds its list of pieces, and two threads (one chunk of the batch
-        each) were measured slower than one, both on many short lines and on a few 200 kB
-        documents (benchmarks/bench_encode.py --batch). The BPE kernel itself is `nogil`,
-        ready for a GIL-free scanner.
+        num_threads is accepted for tiktoken compatibility but not used here: the regex scan
+        holds the GIL while it builds its list of pieces, and two threads (one chunk of the
+        batch each) were measured slower than one (benchmarks/bench_encode.py --batch). The
+        Numba engine (`_encode_many`) does use two threads.
         """
         if not isinstance(num_threads, int) or num_threads < 1:
             raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")

@@ -1,0 +1,251 @@
+"""Numba kernels: encode UTF-8 text to token ids in one call -- split, look up, BPE-merge.
+
+tiktoken's rule per piece of the split pattern: a piece that is itself a token is that
+token; any other piece is BPE-merged from its bytes (`kernels.bpe`). Here the pieces come
+from the hand-written matchers of `pretokenize_tiktoken`, so no Python object is made per
+piece: the text is split a few thousand pieces at a time, each piece is looked up in a hash
+table of the token bytes, and the pieces that are not tokens are gathered and merged by
+`bpe.bpe_encode_pieces` in one call per chunk.
+
+The token table (built once per encoding by `build_token_table`):
+    arena (A,) uint8, starts (T+1,) int64   token t's bytes are arena[starts[t]:starts[t+1]]
+    ranks (T,) int64                         token t's id
+    hashes (T,) int64                        FNV-1a of token t's bytes
+    slots (S,) int32, S a power of two       open addressing, linear probing; -1 is empty
+Twin: `bpe_encode_numpy.py` (regex, dicts and the pure-Python merge).
+
+Performance notes (2 shared cores; benchmarks/bench_encode.py runs it against tiktoken):
+- Split + lookup run at well over 50 MB/s; what is left is the merging of the pieces that
+  are not tokens (about 10% of the pieces of English prose, more for code and other
+  scripts), at about 1 us each, the same kernel as before.
+- Looking up every piece, then merging the misses in one batch, keeps each loop tight; the
+  gather copies at most the chunk's bytes. Chunks of 4096 pieces bound the scratch memory
+  whatever the text size (a single 1 MB piece is still gathered whole, as it must be).
+- Ids are written as uint32 (tiktoken's `encode_to_numpy` dtype); the Python wrapper turns
+  them into a list with one `tolist()`, cheaper than any per-piece Python work.
+- `nogil=True`: encode_batch can run two of these on two threads.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from minembed.kernels.bpe import bpe_encode_pieces
+from minembed.kernels.pretokenize_gpt4 import _rehash
+from minembed.kernels.pretokenize_tiktoken import match_end
+
+_CHUNK = 4096  # pieces split before they are looked up
+_MAX_SEEN = 1 << 18  # distinct merged pieces remembered within one call
+
+
+@njit(cache=True, inline="always")
+def _hash(data, lo, hi):
+    """FNV-1a of data[lo:hi], then mixed so that its low bits (the slot) depend on every bit."""
+    h = np.int64(-3750763034362895579)  # FNV offset basis, as int64; multiplies wrap
+    for i in range(lo, hi):
+        h = (h ^ np.int64(data[i])) * np.int64(1099511628211)
+    # subtle: FNV's low k bits depend only on the low k bits of the bytes; the tables use
+    # h & mask, and unmixed hashes measured 30x slower probing on pieces that are not tokens.
+    h ^= h >> 32
+    h *= np.int64(-7046029254386353131)  # 0x9E3779B97F4A7C15
+    return h ^ (h >> 29)
+
+
+@njit(cache=True)
+def build_token_table(arena, starts, slots):
+    """Fill `slots` (S,) int32 (all -1, S a power of two >= 2 T) with the T tokens; returns hashes (T,) int64."""
+    n_tokens = starts.shape[0] - 1
+    hashes = np.empty(n_tokens, dtype=np.int64)
+    mask = slots.shape[0] - 1
+    for t in range(n_tokens):
+        h = _hash(arena, starts[t], starts[t + 1])
+        hashes[t] = h
+        s = h & mask
+        while slots[s] != -1:
+            s = (s + 1) & mask
+        slots[s] = t
+    return hashes
+
+
+@njit(cache=True, nogil=True)
+def token_rank(data, lo, hi, slots, arena, starts, ranks, hashes):
+    """The id of the token whose bytes are data[lo:hi], or -1 if they are not a token."""
+    t = _probe(data, lo, hi, _hash(data, lo, hi), slots, arena, starts, hashes)
+    return ranks[t] if t >= 0 else -1
+
+
+@njit(cache=True, inline="always")
+def _probe(data, lo, hi, h, slots, keys, key_starts, key_hashes):
+    """The entry e whose bytes keys[key_starts[e]:key_starts[e+1]] equal data[lo:hi] (hash h), or -1."""
+    mask = slots.shape[0] - 1
+    s = h & mask
+    while True:
+        e = slots[s]
+        if e == -1:
+            return -1
+        if key_hashes[e] == h and key_starts[e + 1] - key_starts[e] == hi - lo:
+            a = key_starts[e] - lo
+            same = True
+            for j in range(lo, hi):
+                if keys[a + j] != data[j]:
+                    same = False
+                    break
+            if same:
+                return e
+        s = (s + 1) & mask
+
+
+@njit(cache=True, nogil=True)
+def _look_up_tokens(data, lo, piece_ends, n_pieces, slots, arena, starts, ranks, hashes, piece_ids, piece_hashes):
+    """piece_ids[p] = the id of piece p if it is a token, else -1; piece_hashes[p] = its hash."""
+    for p in range(n_pieces):
+        hi = piece_ends[p]
+        h = _hash(data, lo, hi)
+        piece_hashes[p] = h
+        t = _probe(data, lo, hi, h, slots, arena, starts, hashes)
+        piece_ids[p] = ranks[t] if t >= 0 else -1
+        lo = hi
+@njit(cache=True)
+def _grown(a, need):
+    """A copy of `a` with room for at least `need` items (at least doubled), the old items kept."""
+    out = np.empty(max(need, 2 * a.shape[0]), dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(cache=True)
+def _reserve_seen(n_new, n_new_bytes, seen_slots, seen_bytes, seen_starts, seen_hashes, seen_id_starts, n_seen):
+    """The `seen` arrays, grown (if needed) so that n_new more entries of n_new_bytes fit."""
+    if n_seen + n_new + 2 > seen_hashes.shape[0]:
+        seen_hashes = _grown(seen_hashes, n_seen + n_new + 2)
+        seen_starts = _grown(seen_starts, n_seen + n_new + 3)
+        seen_id_starts = _grown(seen_id_starts, n_seen + n_new + 3)
+    if seen_starts[n_seen] + n_new_bytes > seen_bytes.shape[0]:
+        seen_bytes = _grown(seen_bytes, seen_starts[n_seen] + n_new_bytes)
+    size = seen_slots.shape[0]
+    while 2 * (n_seen + n_new) > size:  # at most half full
+        size *= 2
+    if size > seen_slots.shape[0]:
+        seen_slots = _rehash(seen_hashes, n_seen, size)
+    return seen_slots, seen_bytes, seen_starts, seen_hashes, seen_id_starts
+
+
+@njit(cache=True, nogil=True)
+def _find_or_add_seen(data, lo, piece_ends, n_pieces, piece_ids, piece_hashes, seen_slots, seen_bytes, seen_starts, seen_hashes, n_seen):
+    """Give each piece that is not a token (piece_ids[p] == -1) the id -2 - e of its entry e of `seen`.
+
+    Pieces not in `seen` yet are appended to it (their ids are filled in by the caller); the
+    arrays must have room (`_reserve_seen`). Returns the new n_seen.
+    """
+    # subtle: no array is reassigned in this loop -- growing arrays inside it made every
+    # iteration 15x slower (measured), hence the reservation beforehand.
+    mask = seen_slots.shape[0] - 1
+    for p in range(n_pieces):
+        hi = piece_ends[p]
+        if piece_ids[p] < 0:
+            h = piece_hashes[p]
+            e = _probe(data, lo, hi, h, seen_slots, seen_bytes, seen_starts, seen_hashes)
+            if e < 0:
+                e = n_seen
+                a = seen_starts[e]
+                for j in range(lo, hi):
+                    seen_bytes[a + j - lo] = data[j]
+                seen_starts[e + 1] = a + hi - lo
+                seen_hashes[e] = h
+                s = h & mask
+                while seen_slots[s] != -1:
+                    s = (s + 1) & mask
+                seen_slots[s] = e
+                n_seen += 1
+            piece_ids[p] = -2 - e
+        lo = hi
+    return n_seen
+
+
+@njit(cache=True, nogil=True)
+def encode_texts(
+    pattern, data, text_ends, classes,
+    slots, arena, starts, ranks, hashes,
+    byte_ranks, row_ptr, right_ids, merged_ids,
+    out_ids, out_text_ends,
+):
+    """Encode each UTF-8 text of `data` (N,) uint8, the texts ending at `text_ends` (K,) int64.
+
+    pattern, classes: as `pretokenize_tiktoken.split_pieces`; slots..hashes: the token table;
+    byte_ranks..merged_ids: the pair table of `kernels.bpe`. Writes the ids to `out_ids`
+    (>= N,) uint32 (0xFFFFFFFF marks a byte that is not a token) and the end of each text's
+    ids to `out_text_ends` (K,) int64. Returns how many ids the last piece of the last text
+    has (0 if that text is empty).
+    """
+    piece_ends = np.empty(_CHUNK, dtype=np.int64)
+    piece_ids = np.empty(_CHUNK, dtype=np.int64)  # the token id, or -2 - (entry of `seen`)
+    piece_hashes = np.empty(_CHUNK, dtype=np.int64)
+    new_offsets = np.empty(_CHUNK + 1, dtype=np.int64)
+    # `seen`: the pieces of this call that are not tokens, each merged once. Entry e's bytes
+    # are seen_bytes[seen_starts[e]:seen_starts[e+1]], its ids seen_ids[seen_id_starts[e]:...[e+1]].
+    seen_slots = np.full(1 << 12, -1, dtype=np.int32)
+    seen_bytes = np.empty(1 << 14, dtype=np.uint8)
+    seen_starts = np.zeros((1 << 11) + 1, dtype=np.int64)
+    seen_hashes = np.empty(1 << 11, dtype=np.int64)
+    seen_ids = np.empty(1 << 14, dtype=np.int64)
+    seen_id_starts = np.zeros((1 << 11) + 1, dtype=np.int64)
+    n_seen = 0
+    n_out = 0
+    n_last = 0
+    start = 0
+    for t in range(text_ends.shape[0]):
+        end = text_ends[t]
+        n_last = 0
+        i = start
+        while i < end:
+            chunk_start = i
+            k = 0
+            while k < _CHUNK and i < end:
+                i = match_end(pattern, data, i, end, classes)
+                piece_ends[k] = i
+                k += 1
+            _look_up_tokens(data, chunk_start, piece_ends, k, slots, arena, starts, ranks, hashes, piece_ids, piece_hashes)
+
+            # The other pieces: find them in `seen`, or add them to it, to be merged below.
+            if n_seen > _MAX_SEEN:  # forget, to bound the memory (results do not change)
+                n_seen = 0
+                seen_slots[:] = -1
+            first_new = n_seen
+            seen_slots, seen_bytes, seen_starts, seen_hashes, seen_id_starts = _reserve_seen(
+                k, i - chunk_start, seen_slots, seen_bytes, seen_starts, seen_hashes, seen_id_starts, n_seen
+            )
+            n_seen = _find_or_add_seen(
+                data, chunk_start, piece_ends, k, piece_ids, piece_hashes,
+                seen_slots, seen_bytes, seen_starts, seen_hashes, n_seen,
+            )
+
+            # Merge the new entries, all in one call, straight into seen_ids.
+            n_new = n_seen - first_new
+            if n_new > 0:
+                base = seen_id_starts[first_new]
+                need = base + seen_starts[n_seen] - seen_starts[first_new]  # at most one id per byte
+                if need > seen_ids.shape[0]:
+                    seen_ids = _grown(seen_ids, need)
+                bpe_encode_pieces(
+                    seen_bytes, seen_starts[first_new:n_seen + 1], byte_ranks, row_ptr, right_ids, merged_ids,
+                    seen_ids[base:], new_offsets[:n_new + 1],
+                )
+                for q in range(n_new):
+                    seen_id_starts[first_new + q + 1] = base + new_offsets[q + 1]
+
+            # Write the ids in text order.
+            for p in range(k):
+                r = piece_ids[p]
+                if r >= 0:
+                    out_ids[n_out] = r
+                    n_out += 1
+                    n_last = 1
+                else:
+                    e = -2 - r
+                    n_last = seen_id_starts[e + 1] - seen_id_starts[e]
+                    for x in range(seen_id_starts[e], seen_id_starts[e + 1]):
+                        out_ids[n_out] = seen_ids[x]
+                        n_out += 1
+        out_text_ends[t] = n_out
+        start = end
+    return n_last

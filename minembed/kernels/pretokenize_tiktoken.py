@@ -1,0 +1,349 @@
+"""Numba kernels: split UTF-8 text with the split pattern of gpt2, cl100k_base or o200k_base.
+
+Each pattern is a fixed alternation, matched here by hand exactly as a backtracking regex
+engine runs it: alternatives are tried in order and the FIRST one that matches wins (not the
+longest); possessive parts (`++`, `?+`) never give characters back, greedy ones do. The
+design is the GPT-4 matcher's (`pretokenize_gpt4.py`), generalised to three patterns:
+
+gpt2 / r50k_base (`GPT2_SPLIT_PATTERN`, case-sensitive ASCII contractions)
+    1 '(?:[sdmt]|ll|ve|re)   2  ?\\p{L}++   3  ?\\p{N}++   4  ?[^\\s\\p{L}\\p{N}]++
+    5 \\s++$   6 \\s+(?!\\S)   7 \\s
+cl100k_base (`CL100K_SPLIT_PATTERN`)
+    1 '(?i:[sdmt]|ll|ve|re)   2 [^\\r\\n\\p{L}\\p{N}]?+\\p{L}++   3 \\p{N}{1,3}+
+    4  ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*+   5 \\s++$   6 \\s*[\\r\\n]   7 \\s+(?!\\S)   8 \\s
+o200k_base (`O200K_SPLIT_PATTERN`; U = [\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}], W = [\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}],
+P = [^\\r\\n\\p{L}\\p{N}], C = (?i:'s|'t|'re|'ve|'m|'ll|'d))
+    1 P?U*W+C?   2 P?U+W*C?   3 \\p{N}{1,3}   4  ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*   5 \\s*[\\r\\n]+
+    6 \\s+(?!\\S)   7 \\s+
+
+Whitespace rules, read off the backtracking: on a maximal whitespace run [i, k),
+`\\s++$` takes it all only if k is the end of the text (`$` could also match before a final
+"\\n", but the possessive run has eaten that "\\n"); `\\s*[\\r\\n]` (and `\\s*[\\r\\n]+`) ends
+right after the LAST newline of the run; `\\s+(?!\\S)` gives back the run's last character
+when a non-space follows (and fails on a run of one).
+
+Character classes come from a table (`classes`, one uint16 per code point) that
+`minembed.tokenizers.fast_encode.split_classes` builds with the `regex` module itself:
+bits LETTER, NUMBER, SPACE as in `pretokenize_gpt4`, bits 4-7 the case-insensitive
+contraction letter (s d m t l v e r -> 1..8), and UPPER / LOWER for o200k's U and W.
+Twin: `pretokenize_tiktoken_numpy.py` (same signature, `regex.findall`).
+
+Performance notes (2 shared cores, the shared corpora; see benchmarks/bench_encode.py):
+splitting alone runs at roughly 100-200 MB/s for all three patterns, 20-50x faster than the
+`regex` module's findall on the same text (which was 60-70% of minembed's encode time).
+Each character is decoded and classified once per alternative that looks at it; ASCII text
+only touches the first 128 table entries, which stay in L1. A pattern id argument (not a
+function argument) picks the matcher: a branch per piece costs nothing measurable, and
+first-class function arguments do not work with `cache=True`.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from minembed.kernels.pretokenize_gpt4 import _decode
+
+# Pattern ids (0 means "no Numba matcher: use the regex module").
+GPT2 = 1
+CL100K = 2
+O200K = 3
+
+LETTER = 1  # \p{L}
+NUMBER = 2  # \p{N}
+SPACE = 4  # \s
+FOLD_SHIFT = 4  # bits 4-7: which of "sdmtlver" the character is, case-insensitively (0: none)
+FOLD_MASK = 0xF
+UPPER = 0x100  # [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]
+LOWER = 0x200  # [\p{Ll}\p{Lm}\p{Lo}\p{M}]
+CONTRACTION_LETTERS = "sdmtlver"  # fold codes 1..8
+
+_APOSTROPHE = 39
+_SPACE_CHAR = 32
+_LF = 10
+_CR = 13
+
+
+@njit(cache=True, inline="always")
+def _fold(data, i, end, classes):
+    """(contraction-letter code 1..8 or 0, byte length) of the character at data[i]; (0, 0) at the end."""
+    if i >= end:
+        return 0, 0
+    cp, n = _decode(data, i)
+    return (classes[cp] >> FOLD_SHIFT) & FOLD_MASK, n
+
+
+@njit(cache=True, inline="always")
+def _contraction_end(data, i, end, classes):
+    """End of '(?i:[sdmt]|ll|ve|re) at data[i] (an apostrophe), or -1 if it does not match."""
+    code, n1 = _fold(data, i + 1, end, classes)
+    if 1 <= code <= 4:  # s d m t
+        return i + 1 + n1
+    if code == 5 or code == 6 or code == 8:  # l(l) v(e) r(e)
+        code2, n2 = _fold(data, i + 1 + n1, end, classes)
+        if (code == 5 and code2 == 5) or (code != 5 and code2 == 7):
+            return i + 1 + n1 + n2
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _class_at(data, k, classes):
+    """(class bits, byte length) of the character at data[k]; ASCII without a full decode."""
+    b0 = data[k]
+    if b0 < 0x80:
+        return classes[b0], 1
+    cp, m = _decode(data, k)
+    return classes[cp], m
+
+
+# subtle: the runs below are written out in each matcher rather than as helper functions:
+# an inlined helper that holds a loop compiled to code 3x slower (measured), and a called
+# one pays for passing two arrays on every piece.
+
+
+# ---------------------------------------------------------------- gpt2 / r50k_base
+
+
+@njit(cache=True, inline="always")
+def _match_gpt2(data, i, end, classes):
+    """End of the GPT2_SPLIT_PATTERN match that starts at data[i]."""
+    # 1: '(?:[sdmt]|ll|ve|re) -- case-sensitive, so plain ASCII bytes
+    if data[i] == _APOSTROPHE and i + 1 < end:
+        b1 = data[i + 1]
+        if b1 == 115 or b1 == 100 or b1 == 109 or b1 == 116:  # s d m t
+            return i + 2
+        if i + 2 < end:
+            b2 = data[i + 2]
+            if (b1 == 108 and b2 == 108) or (b2 == 101 and (b1 == 118 or b1 == 114)):  # ll ve re
+                return i + 3
+    cls, n = _class_at(data, i, classes)
+    # 2-4:  ?\p{L}++ |  ?\p{N}++ |  ?[^\s\p{L}\p{N}]++ -- a space joins the run after it,
+    # whatever its kind (else ` ?` gives the space back and the alternative fails at i).
+    j = i
+    if data[i] == _SPACE_CHAR and i + 1 < end:
+        cls1, _ = _class_at(data, i + 1, classes)
+        if (cls1 & SPACE) == 0:
+            j = i + 1
+            cls = cls1
+    if (cls & SPACE) == 0:
+        kind = cls & (LETTER | NUMBER)  # 0 for [^\s\p{L}\p{N}]
+        k = j
+        while k < end:
+            cl, m = _class_at(data, k, classes)
+            if (cl & (SPACE | LETTER | NUMBER)) != kind:
+                break
+            k += m
+        return k
+    # 5-7 on the whitespace run [i, k)
+    k = i
+    last_start = i
+    while k < end:
+        cl, m = _class_at(data, k, classes)
+        if (cl & SPACE) == 0:
+            break
+        last_start = k
+        k += m
+    if k == end:  # 5: \s++$
+        return k
+    if last_start > i:  # 6: \s+(?!\S) gives back the last space
+        return last_start
+    return k  # 7: \s (a run of one)
+
+
+# ---------------------------------------------------------------- cl100k_base
+
+
+@njit(cache=True, inline="always")
+def _match_cl100k(data, i, end, classes):
+    """End of the CL100K_SPLIT_PATTERN match that starts at data[i]."""
+    cp, n = _decode(data, i)
+    cls = classes[cp]
+    # 1: '(?i:[sdmt]|ll|ve|re)
+    if cp == _APOSTROPHE:
+        k = _contraction_end(data, i, end, classes)
+        if k >= 0:
+            return k
+    # 2: [^\r\n\p{L}\p{N}]?+\p{L}++ (the optional character is never given back)
+    j = i
+    if (cls & (LETTER | NUMBER)) == 0 and cp != _LF and cp != _CR:
+        j = i + n
+    k = j
+    while k < end:
+        cl, m = _class_at(data, k, classes)
+        if (cl & LETTER) == 0:
+            break
+        k += m
+    if k > j:
+        return k
+    # 3: \p{N}{1,3}+
+    if cls & NUMBER:
+        k = i + n
+        for _ in range(2):
+            if k >= end:
+                break
+            cl, m = _class_at(data, k, classes)
+            if (cl & NUMBER) == 0:
+                break
+            k += m
+        return k
+    # 4:  ?[^\s\p{L}\p{N}]++[\r\n]*+
+    j = i + 1 if cp == _SPACE_CHAR else i
+    k = j
+    while k < end:
+        cl, m = _class_at(data, k, classes)
+        if cl & (SPACE | LETTER | NUMBER):
+            break
+        k += m
+    if k > j:
+        while k < end and (data[k] == _LF or data[k] == _CR):
+            k += 1
+        return k
+    # 5-8 on the whitespace run [i, k)
+    k = i
+    last_start = i
+    last_newline = -1
+    while k < end:
+        cl, m = _class_at(data, k, classes)
+        if (cl & SPACE) == 0:
+            break
+        if data[k] == _LF or data[k] == _CR:
+            last_newline = k
+        last_start = k
+        k += m
+    if k == end:  # 5: \s++$
+        return k
+    if last_newline >= 0:  # 6: \s*[\r\n], up to the run's last newline
+        return last_newline + 1
+    if last_start > i:  # 7: \s+(?!\S) gives back the last space
+        return last_start
+    return k  # 8: \s (a run of one)
+
+
+# ---------------------------------------------------------------- o200k_base
+
+
+@njit(cache=True, inline="always")
+def _match_o200k(data, i, end, classes):
+    """End of the O200K_SPLIT_PATTERN match that starts at data[i]."""
+    cp, n = _decode(data, i)
+    cls = classes[cp]
+    # 1 P?U*W+C? and 2 P?U+W*C?. From a start j, U* first takes the whole U run; if W+
+    # cannot follow, U* gives characters back until W+ can: at the run's last character
+    # that is also in W (Lm, Lo, M are in both), W+ then ending right after it. If that
+    # fails too, alternative 2 takes the U run alone (W* is empty, as W+ just failed).
+    # P? is greedy, not possessive: j = i + n first, then j = i -- which can only matter
+    # when the character at i is a mark (in P and in U and W), whose alternative 1 at j = i
+    # always matches and comes before alternative 2 at j = i + n.
+    has_prefix = (cls & (LETTER | NUMBER)) == 0 and cp != _LF and cp != _CR
+    j = i + n if has_prefix else i
+    while True:
+        k = j
+        last_in_both = -1
+        while k < end:
+            cl, m = _class_at(data, k, classes)
+            if (cl & UPPER) == 0:
+                break
+            k += m
+            if cl & LOWER:
+                last_in_both = k
+        upper_end = k
+        word_end = -1
+        if k < end:
+            cl, m = _class_at(data, k, classes)
+            if cl & LOWER:  # W+ right after the U run
+                k += m
+                while k < end:
+                    cl, m = _class_at(data, k, classes)
+                    if (cl & LOWER) == 0:
+                        break
+                    k += m
+                word_end = k
+        if word_end < 0:
+            word_end = last_in_both
+        if word_end < 0 and j > i and (cls & UPPER):
+            j = i  # a mark at i: alternative 1 without the prefix
+            continue
+        if word_end < 0 and upper_end > j:
+            word_end = upper_end  # alternative 2
+        break
+    if word_end >= 0:
+        # (?i:'s|'t|'re|'ve|'m|'ll|'d)? -- the same letters as cl100k's contractions
+        if word_end < end and data[word_end] == _APOSTROPHE:
+            k = _contraction_end(data, word_end, end, classes)
+            if k >= 0:
+                return k
+        return word_end
+    # 3: \p{N}{1,3}
+    if cls & NUMBER:
+        k = i + n
+        for _ in range(2):
+            if k >= end:
+                break
+            cl, m = _class_at(data, k, classes)
+            if (cl & NUMBER) == 0:
+                break
+            k += m
+        return k
+    # 4:  ?[^\s\p{L}\p{N}]+[\r\n/]* -- the trailing part cannot fail, so no backtracking
+    j = i + 1 if cp == _SPACE_CHAR else i
+    k = j
+    while k < end:
+        cl, m = _class_at(data, k, classes)
+        if cl & (SPACE | LETTER | NUMBER):
+            break
+        k += m
+    if k > j:
+        while k < end and (data[k] == _LF or data[k] == _CR or data[k] == 47):  # "/"
+            k += 1
+        return k
+    # 5-7 on the whitespace run [i, k)
+    k = i
+    last_start = i
+    last_newline = -1
+    while k < end:
+        cl, m = _class_at(data, k, classes)
+        if (cl & SPACE) == 0:
+            break
+        if data[k] == _LF or data[k] == _CR:
+            last_newline = k
+        last_start = k
+        k += m
+    if last_newline >= 0:  # 5: \s*[\r\n]+, up to the run's last newline
+        return last_newline + 1
+    if k == end:  # 6: nothing non-space follows at the end
+        return k
+    if last_start > i:  # 6: give back the last space
+        return last_start
+    return k  # 7: \s+ (a run of one here)
+
+
+# ---------------------------------------------------------------- drivers
+
+
+@njit(cache=True, inline="always")
+def match_end(pattern, data, i, end, classes):
+    """End (byte offset) of the match of pattern GPT2 / CL100K / O200K that starts at data[i] < end."""
+    if pattern == GPT2:
+        return _match_gpt2(data, i, end, classes)
+    if pattern == CL100K:
+        return _match_cl100k(data, i, end, classes)
+    return _match_o200k(data, i, end, classes)
+
+
+@njit(cache=True, nogil=True)
+def split_pieces(pattern, data, text_ends, classes, piece_ends):
+    """Cut UTF-8 `data` (N,) uint8, texts ending at `text_ends` (K,) int64, with `pattern`.
+
+    Writes the end offset of every piece to `piece_ends` (>= N,) int64 and returns how many;
+    pieces never cross a text end, and they tile the data.
+    """
+    n_pieces = 0
+    start = 0
+    for t in range(text_ends.shape[0]):
+        end = text_ends[t]
+        i = start
+        while i < end:
+            i = match_end(pattern, data, i, end, classes)
+            piece_ends[n_pieces] = i
+            n_pieces += 1
+        start = end
+    return n_pieces
