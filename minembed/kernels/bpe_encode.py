@@ -32,10 +32,10 @@ from numba import njit
 
 from minembed.kernels.bpe import bpe_encode_pieces
 from minembed.kernels.pretokenize_gpt4 import _rehash
-from minembed.kernels.pretokenize_tiktoken import match_end
+from minembed.kernels.pretokenize_tiktoken import split_chunk
 
 _CHUNK = 4096  # pieces split before they are looked up
-_MAX_SEEN = 1 << 18  # distinct merged pieces remembered within one call
+_MAX_SEEN = 1 << 16  # distinct merged pieces remembered within one call (then forgotten)
 
 
 @njit(cache=True, inline="always")
@@ -199,11 +199,8 @@ def encode_texts(
         i = start
         while i < end:
             chunk_start = i
-            k = 0
-            while k < _CHUNK and i < end:
-                i = match_end(pattern, data, i, end, classes)
-                piece_ends[k] = i
-                k += 1
+            k = split_chunk(pattern, data, i, end, classes, piece_ends, _CHUNK)
+            i = piece_ends[k - 1]
             _look_up_tokens(data, chunk_start, piece_ends, k, slots, arena, starts, ranks, hashes, piece_ids, piece_hashes)
 
             # The other pieces: find them in `seen`, or add them to it, to be merged below.
