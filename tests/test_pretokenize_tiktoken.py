@@ -6,6 +6,8 @@ the same ids as tiktoken.
 """
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import regex
@@ -13,11 +15,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minembed
-from minembed.kernels import bpe_encode, bpe_encode_numpy, pretokenize_tiktoken, pretokenize_tiktoken_numpy
+from minembed.kernels import (
+    bpe_encode,
+    bpe_encode_numpy,
+    pretokenize_tiktoken,
+    pretokenize_tiktoken_numpy,
+)
 from minembed.kernels.pretokenize_tiktoken import CL100K, GPT2, LOWER, O200K, UPPER
-from minembed.tokenizers.fast_encode import NUMBA_PATTERNS, NumbaEncoder, TokenTable, split_classes
+from minembed.tokenizers.fast_encode import (
+    NUMBA_PATTERNS,
+    NumbaEncoder,
+    TokenTable,
+    split_classes,
+)
 from minembed.tokenizers.merges import MergeTable
-from minembed.tokenizers.patterns import CL100K_SPLIT_PATTERN, GPT2_SPLIT_PATTERN, O200K_SPLIT_PATTERN
+from minembed.tokenizers.patterns import (
+    CL100K_SPLIT_PATTERN,
+    GPT2_SPLIT_PATTERN,
+    O200K_SPLIT_PATTERN,
+)
 from reference.tiktoken_ref import get_encoding as tiktoken_encoding
 
 PATTERNS = {GPT2: GPT2_SPLIT_PATTERN, CL100K: CL100K_SPLIT_PATTERN, O200K: O200K_SPLIT_PATTERN}
@@ -54,8 +70,7 @@ def split(module, pattern: int, texts: list[str]) -> list[bytes]:
     data, text_ends = encode_texts(texts)
     piece_ends = np.empty(len(data), dtype=np.int64)
     n = module.split_pieces(pattern, data, text_ends, split_classes(), piece_ends)
-    bounds = [0] + piece_ends[:n].tolist()
-    return [data[a:b].tobytes() for a, b in zip(bounds, bounds[1:])]
+    return [data[a:b].tobytes() for a, b in pairwise([0, *piece_ends[:n].tolist()])]
 
 
 def findall(pattern: int, texts: list[str]) -> list[bytes]:

@@ -9,7 +9,11 @@ import numpy as np
 import regex
 
 from minembed.kernels.pretokenize_tiktoken import CL100K, GPT2, O200K
-from minembed.tokenizers.patterns import CL100K_SPLIT_PATTERN, GPT2_SPLIT_PATTERN, O200K_SPLIT_PATTERN
+from minembed.tokenizers.patterns import (
+    CL100K_SPLIT_PATTERN,
+    GPT2_SPLIT_PATTERN,
+    O200K_SPLIT_PATTERN,
+)
 
 PATTERNS = {
     GPT2: regex.compile(GPT2_SPLIT_PATTERN),

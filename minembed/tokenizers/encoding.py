@@ -27,7 +27,7 @@ import operator
 import os
 from collections.abc import Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from itertools import chain, islice
+from itertools import chain, islice, pairwise
 from types import MappingProxyType
 from typing import Literal, Mapping, Union
 
@@ -463,8 +463,7 @@ class Encoding:
         out: list[list[int]] = []
         for ids, text_ends, _ in results:
             flat = ids.tolist()
-            bounds = [0, *text_ends.tolist()]
-            out += [flat[a:b] for a, b in zip(bounds, bounds[1:])]
+            out += [flat[a:b] for a, b in pairwise([0, *text_ends.tolist()])]
         return out
 
     def _encode_ordinary_regex(self, text: str) -> tuple[list[int], int]:

@@ -24,7 +24,11 @@ import regex
 from minembed.kernels import bpe_encode
 from minembed.kernels import pretokenize_tiktoken as kernels
 from minembed.tokenizers.merges import MergeTable
-from minembed.tokenizers.patterns import CL100K_SPLIT_PATTERN, GPT2_SPLIT_PATTERN, O200K_SPLIT_PATTERN
+from minembed.tokenizers.patterns import (
+    CL100K_SPLIT_PATTERN,
+    GPT2_SPLIT_PATTERN,
+    O200K_SPLIT_PATTERN,
+)
 from minembed.tokenizers.pretokenize import gpt4_classes
 
 # Exact pattern text -> matcher. r50k_base uses the gpt2 pattern.
