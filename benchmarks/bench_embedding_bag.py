@@ -9,7 +9,8 @@ Functional calls (a fresh gradient table each time) and module training steps ar
 from __future__ import annotations
 
 import argparse
-import time
+import os
+import sys
 
 import numba
 import numpy as np
@@ -19,19 +20,8 @@ import torch.nn.functional as TF
 from minembed.nn import EmbeddingBag
 from minembed.nn import functional as F
 
-
-def best_times(ours, theirs, repeat: int) -> tuple[float, float]:
-    """Best wall time of each side; the two alternate, so load from other jobs hits both alike."""
-    ours(), theirs()  # warm-up (compilation, first-touch page faults)
-    best_ours = best_theirs = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        theirs()
-        best_theirs = min(best_theirs, time.perf_counter() - start)
-        start = time.perf_counter()
-        ours()
-        best_ours = min(best_ours, time.perf_counter() - start)
-    return best_ours, best_theirs
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import best_times  # noqa: E402
 
 
 def main() -> None:

@@ -8,28 +8,19 @@ cos/sin tables built on every call, as minembed does. Goal (issue 6): minembed n
 from __future__ import annotations
 
 import argparse
-import time
+import os
+import sys
 
 import numba
 import numpy as np
 import torch
 
 from minembed.nn import functional as F
-from reference import torch_positional
 
-
-def best_times(ours, theirs, repeat: int) -> tuple[float, float]:
-    """Best wall time of each side; the two alternate, so load from other jobs hits both alike."""
-    ours(), theirs()  # warm-up (compilation, first-touch page faults)
-    best_ours = best_theirs = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        theirs()
-        best_theirs = min(best_theirs, time.perf_counter() - start)
-        start = time.perf_counter()
-        ours()
-        best_ours = min(best_ours, time.perf_counter() - start)
-    return best_ours, best_theirs
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # _timing, and the project's reference/
+from _timing import best_times  # noqa: E402
+from reference import torch_positional  # noqa: E402
 
 
 def contenders(x, grad, interleaved: bool):
