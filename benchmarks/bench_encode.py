@@ -2,7 +2,7 @@
 
 For every shared corpus and encoding, prints MB/s of `encode_ordinary` on the whole file for
 tiktoken and for minembed's two engines, and the ratios minembed / tiktoken (> 1 means
-minembed is faster). Each figure is the best of --repeat runs.
+minembed is faster). Each figure is the best of --repeat runs, the contenders taking turns.
 - numba: the default engine for the registered patterns (Numba split + lookup + merge in one
   call; it keeps no state between calls, so there is no warm/cold difference);
 - regex: the `regex`-module engine (the reference, and the engine for custom patterns),
@@ -42,6 +42,16 @@ def best_seconds(fn, repeat: int, before=None) -> float:
     return best
 
 
+def best_alternating(contenders: dict, repeat: int, before: dict) -> dict[str, float]:
+    """Best time of each contender, timed in turn round after round so that load from other
+    jobs on the shared machine hits them alike; before[name](), if given, runs untimed first."""
+    best = dict.fromkeys(contenders, float("inf"))
+    for _ in range(repeat):
+        for name, fn in contenders.items():
+            best[name] = min(best[name], best_seconds(fn, 1, before.get(name)))
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encodings", nargs="+", default=minembed.list_encoding_names())
@@ -63,10 +73,17 @@ def main() -> None:
             expected = theirs.encode_ordinary(text)
             regex_path = ours._encode_ordinary_regex  # the regex engine, whatever the pattern
             assert ours.encode_ordinary(text) == expected and regex_path(text)[0] == expected, (name, corpus)
-            t_tk = best_seconds(functools.partial(theirs.encode_ordinary, text), args.repeat)
-            t_numba = best_seconds(functools.partial(ours.encode_ordinary, text), args.repeat)
-            t_cold = best_seconds(functools.partial(regex_path, text), args.repeat, before=ours._piece_cache.clear)
-            t_warm = best_seconds(functools.partial(regex_path, text), args.repeat)
+            times = best_alternating(
+                {
+                    "tiktoken": functools.partial(theirs.encode_ordinary, text),
+                    "numba": functools.partial(ours.encode_ordinary, text),
+                    "cold": functools.partial(regex_path, text),
+                    "warm": functools.partial(regex_path, text),
+                },
+                args.repeat,
+                before={"cold": ours._piece_cache.clear},
+            )
+            t_tk, t_numba, t_cold, t_warm = times["tiktoken"], times["numba"], times["cold"], times["warm"]
             print(
                 f"{name:<12} {corpus:<20} {mb:6.2f} {mb / t_tk:9.2f} {mb / t_numba:9.2f} {mb / t_cold:9.2f}"
                 f" {mb / t_warm:9.2f} {t_tk / t_numba:9.2f} {t_tk / t_cold:10.2f} {t_tk / t_warm:10.2f}"
