@@ -22,9 +22,10 @@ Array contract (the wrapper in `minembed.tokenizers.merges` builds and checks th
 Performance notes (2 shared cores; benchmarks/bench_encode.py and ad-hoc timings):
 - War and Peace (3.2 MB) with gpt2 has 26,333 distinct pieces, of which 13,978 are not a token
   themselves; this kernel merges all of them in one call in about 14 ms (~1 us a piece, packing
-  included). End to end, `Encoding.encode_ordinary` spends 60-70% of its time in the `regex`
-  module's findall, which alone is slower than tiktoken's whole encode: minembed runs at about
-  0.5x tiktoken (warm piece cache; 0.2-0.35x for o200k, whose pattern is twice as slow to scan).
+  included). On the `regex` path (custom patterns) end-to-end encode spends 60-70% of its time
+  in `regex.findall`, about 0.5x tiktoken; the registered patterns therefore go through
+  `bpe_encode.py`, which splits in Numba too and calls `bpe_encode_pieces` from this module
+  (1.3-2.3x tiktoken).
 - "x" * 1_000_000 (one 1 MB piece): about 0.25 s here, tiktoken 0.17 s.
 - Short pieces (the common case: English words are < 16 bytes) use a quadratic scan over a
   small array of parts, which beats any heap at that size.
