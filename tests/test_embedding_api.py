@@ -180,6 +180,10 @@ def test_kernels_equal_their_numpy_twins(dtype, dim, rng):
 
     unique = twins.unique_in_order(ids, num_embeddings)
     np.testing.assert_array_equal(kernels.unique_in_order(ids, num_embeddings), unique)
+    filled_k, filled_t = weight.copy(), weight.copy()
+    kernels.fill_zero(filled_k)
+    twins.fill_zero(filled_t)
+    assert not filled_k.any() and not filled_t.any()
     for norm_type in (1.0, 2.0, np.inf, -np.inf, 0.0, 0.5):
         w_k, w_t = weight.copy(), weight.copy()
         kernels.renorm_rows(w_k, unique, 1.0, norm_type)

@@ -4,7 +4,8 @@ Shapes: weight (V, D), ids (N,) int64, rows (N, D). NumPy twins: `embedding_nump
 
 Performance notes (2 cores, V=50257, D=768, N=8192, float32; see benchmarks/bench_embedding.py):
 - gather: one `prange` over output rows; each thread copies whole rows, so writes never overlap.
-  It runs at memory speed, like `np.copyto` of the output.
+  It runs at memory speed, like `np.copyto` of the output. The rows are random, so the copy
+  waits on memory latency; prefetching the row 4 ids ahead gained 5-7% (0.77 -> 0.72 ms).
 - scatter-add: torch sums every gradient row in flattened index order, one row at a time, and
   its float32 result is bit-identical to `np.add.at`. To keep that order *and* use both cores,
   the rows are dealt out in 2 MiB blocks to 16 parts; each part walks all ids in order and adds
@@ -12,6 +13,8 @@ Performance notes (2 cores, V=50257, D=768, N=8192, float32; see benchmarks/benc
   (Splitting the columns instead balances skewed ids better, but walks the random rows once
   per column block: measured 5x slower here, a TLB miss per block instead of per row.)
   A fresh gradient comes from np.zeros, i.e. untouched zero pages: only the rows hit pay.
+- fill_zero (refilling a reused gradient): two memsets in parallel, 1.9 ms for 154 MB where
+  np.fill takes 4 ms and the page faults of a fresh np.zeros table cost about 5.5 ms.
 - renorm: the rows are first de-duplicated (each row is renormed once, as in torch), then the
   unique rows are processed in parallel; each thread owns whole rows.
 - `fastmath` stays off: results are compared bit for bit with torch and with the twins.
@@ -22,6 +25,14 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange, types
+
+from minembed.kernels._prefetch import prefetch_row
+
+# fill_zero cuts the table into this many contiguous blocks (one or two per thread).
+_FILL_PARTS = 4
+
+# The gather asks for the row this many ids ahead while it copies the current one.
+_PREFETCH_DISTANCE = 4
 
 # The scatter-add splits the table into blocks of about 2 MiB of rows (one huge page, so two
 # threads never fault on the same page) and deals the blocks out to this many parts, more
@@ -37,7 +48,10 @@ def _rows_per_block(grad_weight):
 @njit(parallel=True, cache=True)
 def gather_rows(weight, ids, out):
     """out[i] = weight[ids[i]] for every i.  weight (V, D), ids (N,) int64, out (N, D)."""
-    for i in prange(ids.shape[0]):
+    n = ids.shape[0]
+    for i in prange(n):
+        if i + _PREFETCH_DISTANCE < n:
+            prefetch_row(weight, ids[i + _PREFETCH_DISTANCE])
         out[i, :] = weight[ids[i], :]
 
 
@@ -75,6 +89,16 @@ def scatter_add_rows_scaled(grad_weight, ids, rows, padding_idx, scale):
             s = np.float64(scale[row])
             for c in range(grad_weight.shape[1]):
                 grad_weight[row, c] = np.float64(grad_weight[row, c]) + s * np.float64(rows[i, c])
+
+
+@njit(parallel=True, cache=True)
+def fill_zero(table):
+    """table[...] = 0 for a C-contiguous 2-D table, one large contiguous block per thread."""
+    flat = table.reshape(-1)
+    n = flat.shape[0]
+    for part in prange(_FILL_PARTS):
+        # One slice per thread compiles to a memset; a prange over rows was 2x slower here.
+        flat[part * n // _FILL_PARTS:(part + 1) * n // _FILL_PARTS] = 0
 
 
 @njit(cache=True)
@@ -155,6 +179,7 @@ def _compile_common_signatures() -> None:
         scatter_add_rows.compile((table, ids, table, count))
         scatter_add_rows_scaled.compile((table, ids, table, count, scale))
         renorm_rows.compile((table, ids, types.float64, types.float64))
+        fill_zero.compile((table,))
     unique_in_order.compile((ids, count))
 
 

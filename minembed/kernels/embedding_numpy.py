@@ -34,6 +34,11 @@ def scatter_add_rows_scaled(grad_weight, ids, rows, padding_idx, scale):
     grad_weight[...] = wide
 
 
+def fill_zero(table):
+    """table[...] = 0."""
+    table.fill(0)
+
+
 def unique_in_order(ids, num_embeddings):
     """The distinct values of ids, in order of first appearance."""
     _, first = np.unique(ids, return_index=True)

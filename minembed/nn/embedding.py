@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minembed.kernels.embedding import fill_zero
 from minembed.nn._spare import SpareArray
 from minembed.nn.functional.embedding import backward_from_rows, lookup_rows
 from minembed.nn._checks import (
@@ -132,7 +133,7 @@ class Embedding:
         if out is None and not self.sparse:
             out = self._spare_grad.take(self.weight.shape, self.weight.dtype)
             if out is not None:
-                out.fill(0)  # refilling mapped memory beats faulting in a fresh table
+                fill_zero(out)  # refilling mapped memory beats faulting in a fresh table
         # The ids were validated by forward(): go straight to the scatter.
         step = backward_from_rows(
             rows,
