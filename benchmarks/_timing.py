@@ -39,6 +39,21 @@ def compare(contenders: dict[str, Callable[[], object]], *, setup: Callable[[], 
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+_FLUSH = None
+
+
+def flush_caches() -> None:
+    """Evict the CPU caches (by writing 64 MiB, twice a large L3), so that each contender starts
+    cold, whatever ran before it: otherwise the one timed second finds the first one's rows
+    still cached."""
+    global _FLUSH
+    if _FLUSH is None:
+        import numpy as np
+
+        _FLUSH = np.empty(64 << 20, dtype=np.uint8)
+    _FLUSH.fill(1)
+
+
 def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1e3:9.3f} ms"
 

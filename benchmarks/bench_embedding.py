@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import compare, fmt_ms  # noqa: E402
+from _timing import compare, flush_caches, fmt_ms  # noqa: E402
 
 
 def main() -> int:
@@ -50,12 +50,15 @@ def main() -> int:
     rows = []
 
     # torch.embedding is what F.embedding calls under no_grad; the output is a fresh array in both.
+    # Each call starts with cold caches: the same ids read the same rows, so a contender timed
+    # right after another would find them cached.
     fwd = compare(
         {
             "minembed": lambda: F.embedding(ids, weight),
             "torch": lambda: torch.embedding(t_weight, t_ids),
             "np.copyto": lambda: np.copyto(copy_dst, copy_src),
         },
+        setup=flush_caches,
         rounds=args.rounds,
     )
     rows.append(("forward", fwd, [("vs torch", fwd["torch"] / fwd["minembed"], 1.0),
