@@ -63,7 +63,8 @@ def bag_backward(grad_weight, ids, bounds, grad_output, entry_scale, padding_idx
     for b in range(bounds.shape[0] - 1):
         for i in range(bounds[b], bounds[b + 1]):
             if ids[i] != padding_idx:
-                grad_weight[ids[i]] = _fma_rows(grad_weight[ids[i]], entry_scale[i], grad_output[b])
+                # Product rounded, then the sum, in the table dtype, as the kernel does.
+                grad_weight[ids[i]] += entry_scale[i] * grad_output[b]
 
 
 def bag_backward_max(grad_weight, ids, max_indices, grad_output):
