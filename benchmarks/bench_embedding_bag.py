@@ -70,6 +70,10 @@ def main() -> None:
             torch_bag(ids_t).backward(grad_t)
             torch_bag.zero_grad()
 
+        def torch_step_in_place():  # zero_grad(set_to_none=False) keeps and zeroes the gradient
+            torch_bag(ids_t).backward(grad_t)
+            torch_bag.zero_grad(set_to_none=False)
+
         def ours_step():
             our_bag(ids)
             our_bag.backward(grad)
@@ -83,6 +87,7 @@ def main() -> None:
             ("forward", ours_forward, torch_forward),
             ("forward + backward", ours_forward_backward, torch_forward_backward),
             ("module training step", ours_step, torch_step),
+            ("  vs torch zeroing in place", ours_step, torch_step_in_place),
         ]:
             t_ours, t_theirs = best_times(ours, theirs, args.repeat)
             rows.append((name, t_ours, t_theirs))
@@ -97,6 +102,12 @@ def main() -> None:
         # Derived, so as noisy as both timings above: read it as a rough split only.
         print(f"{'backward (fwd+bwd - fwd)':<24}{t_back_ours * 1e3:>12.2f}{t_back_theirs * 1e3:>10.2f}"
               f"{t_back_theirs / t_back_ours:>9.2f}x")
+        # The goal is judged on a training step as users run it (zero_grad, forward, backward),
+        # against the faster of torch's two zero_grad modes. The functional forward + backward
+        # pays page faults for a fresh (V, D) gradient every call, in both libraries.
+        step = min(rows[3][2], rows[2][2]) / rows[2][1]
+        print(f"\ngoal: module training step >= 1.5x the faster torch step: {step:.2f}x "
+              f"({'met' if step >= 1.5 else 'NOT MET'})")
     finally:
         torch.set_num_threads(old_torch)
         numba.set_num_threads(old_numba)
