@@ -127,7 +127,7 @@ def child(which: str, files_list: str, vocab_size: int) -> None:
         report["rss_after_warmup_mb"] = peak_rss_mb()
         c0 = cpu_seconds()
         t0 = time.perf_counter()
-        classes = gpt4_classes()  # the character-class table, built once per process
+        gpt4_classes()  # the character-class table, built once per process (cached)
         t1 = time.perf_counter()
         tokens, offsets, counts = count_pieces_packed(read_texts(files), GPT4_SPLIT_PATTERN)
         n_pieces = len(counts)
