@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -98,8 +99,35 @@ def ranks_digest(ranks: dict[bytes, int]) -> str:
     return h.hexdigest()[:16]
 
 
+class AnonymousPeak:
+    """Samples RssAnon (this process's private, non-file memory) every 2 ms in a thread and keeps
+    the maximum: RSS also counts the pages of loaded shared libraries (Numba's LLVM among them),
+    which are file-backed and shared; this shows the memory each library actually allocates."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with open("/proc/self/status") as fh:
+                for line in fh:
+                    if line.startswith("RssAnon:"):
+                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+                        break
+            self._stop.wait(0.002)
+
+    def stop_mb(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kb / 1024
+
+
 def child(which: str, files_list: str, vocab_size: int) -> None:
     """Train with one library and print a JSON line with its timings and peak RSS."""
+    anonymous = AnonymousPeak()
     files = Path(files_list).read_text().splitlines()
     report: dict[str, object] = {"which": which}
     if which == "rustbpe":
@@ -144,6 +172,7 @@ def child(which: str, files_list: str, vocab_size: int) -> None:
         report["distinct_pieces"] = n_pieces
         report["tokens_in_pieces"] = int(tokens.shape[0])
     report["peak_rss_mb"] = peak_rss_mb()
+    report["peak_anon_mb"] = anonymous.stop_mb()
     report["n_ranks"] = len(ranks)
     report["digest"] = ranks_digest(ranks)
     print(json.dumps(report))
@@ -180,10 +209,11 @@ def main() -> None:
         os.unlink(fh.name)
 
     rust, mine = results["rustbpe"], results["minembed"]
-    print(f"{'':10} {'wall s':>7} {'cpu s':>7} {'peak RSS MB':>12} {'RSS after import':>17} {'ranks':>6}  digest")
+    print(f"{'':10} {'wall s':>7} {'cpu s':>7} {'peak RSS MB':>12} {'RSS after import':>17} "
+          f"{'peak anon MB':>13} {'ranks':>6}  digest")
     for r in (rust, mine):
         print(f"{r['which']:10} {r['wall']:7.2f} {r['cpu']:7.2f} {r['peak_rss_mb']:12.0f} "
-              f"{r['rss_after_import_mb']:17.0f} {r['n_ranks']:6d}  {r['digest']}")
+              f"{r['rss_after_import_mb']:17.0f} {r['peak_anon_mb']:13.0f} {r['n_ranks']:6d}  {r['digest']}")
     print("minembed breakdown: " + ", ".join(f"{k} {v:.2f}s" for k, v in mine["breakdown"].items())
           + f"; {mine['distinct_pieces']} distinct pieces, {mine['tokens_in_pieces']} bytes in them; "
           f"RSS after kernel warm-up {mine['rss_after_warmup_mb']:.0f} MB")
@@ -195,6 +225,9 @@ def main() -> None:
           f"{(mine['peak_rss_mb'] - mine['rss_after_import_mb']) / (rust['peak_rss_mb'] - rust['rss_after_import_mb']):.2f}x; "
           f"above minembed's warm Numba runtime: "
           f"{(mine['peak_rss_mb'] - mine['rss_after_warmup_mb']) / (rust['peak_rss_mb'] - rust['rss_after_import_mb']):.2f}x")
+    print(f"peak private (RssAnon) ratio: {mine['peak_anon_mb'] / rust['peak_anon_mb']:.2f}x "
+          "(RSS without the pages of shared libraries, for information)")
+
 
 if __name__ == "__main__":
     main()
