@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from minembed.kernels.embedding import fill_zero
-from minembed.nn._spare import SpareArray
-from minembed.nn.functional.embedding import backward_from_rows, lookup_rows
 from minembed.nn._checks import (
     FLOAT_DTYPES,
     check_float_table,
@@ -14,6 +13,8 @@ from minembed.nn._checks import (
     flat_int64_ids,
     normalize_padding_idx,
 )
+from minembed.nn._spare import SpareArray
+from minembed.nn.functional.embedding import backward_from_rows, lookup_rows
 
 
 def _check_size(name: str, value) -> int:
@@ -38,18 +39,18 @@ class Embedding:
 
     def __init__(
         self,
-        num_embeddings,
-        embedding_dim,
-        padding_idx=None,
-        max_norm=None,
-        norm_type=2.0,
-        scale_grad_by_freq=False,
-        sparse=False,
-        _weight=None,
-        dtype=np.float32,
-        rng=None,
-        _freeze=False,
-    ):
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight: np.ndarray | None = None,
+        dtype: DTypeLike = np.float32,
+        rng: np.random.Generator | None = None,
+        _freeze: bool = False,
+    ) -> None:
         self.num_embeddings = _check_size("num_embeddings", num_embeddings)
         self.embedding_dim = _check_size("embedding_dim", embedding_dim)
         self.padding_idx = normalize_padding_idx(padding_idx, self.num_embeddings)
@@ -84,14 +85,14 @@ class Embedding:
     @classmethod
     def from_pretrained(
         cls,
-        embeddings,
-        freeze=True,
-        padding_idx=None,
-        max_norm=None,
-        norm_type=2.0,
-        scale_grad_by_freq=False,
-        sparse=False,
-    ):
+        embeddings: np.ndarray,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ) -> Embedding:
         """An Embedding over an existing (V, D) table, sharing its memory; frozen unless freeze=False."""
         embeddings = np.asarray(embeddings)
         if embeddings.ndim != 2:
@@ -108,7 +109,7 @@ class Embedding:
             _freeze=freeze,
         )
 
-    def forward(self, ids) -> np.ndarray:
+    def forward(self, ids: ArrayLike) -> np.ndarray:
         """ids (any shape, integer) -> ids.shape + (embedding_dim,), remembering ids for backward."""
         flat, shape = flat_int64_ids(ids, self.num_embeddings)
         out = lookup_rows(flat, self.weight, self.max_norm, self.norm_type)
@@ -118,7 +119,7 @@ class Embedding:
 
     __call__ = forward
 
-    def backward(self, grad_output) -> None:
+    def backward(self, grad_output: ArrayLike) -> None:
         """Accumulate into self.grad the gradient of the last forward, given d(loss)/d(output)."""
         if not self.requires_grad:
             raise RuntimeError(

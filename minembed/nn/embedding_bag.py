@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from minembed.nn import functional as F
-from minembed.nn._spare import SpareArray
 from minembed.nn._checks import (
     FLOAT_DTYPES,
     check_float_table,
     check_norm_args,
     normalize_padding_idx,
 )
+from minembed.nn._spare import SpareArray
 from minembed.nn.embedding import _check_size
 from minembed.nn.functional.embedding_bag import _check_mode, _check_mode_options
 

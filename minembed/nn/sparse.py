@@ -41,14 +41,14 @@ class SparseRowGradient:
         np.add.at(dense, self.indices, self.values)
         return dense
 
-    def coalesce(self) -> "SparseRowGradient":
+    def coalesce(self) -> SparseRowGradient:
         """One entry per distinct row, rows sorted, duplicates summed in order."""
         rows, inverse = np.unique(self.indices, return_inverse=True)
         values = np.zeros((rows.shape[0], self.shape[1]), dtype=self.values.dtype)
         np.add.at(values, inverse, self.values)
         return SparseRowGradient(rows, values, self.shape)
 
-    def __add__(self, other: "SparseRowGradient") -> "SparseRowGradient":
+    def __add__(self, other: SparseRowGradient) -> SparseRowGradient:
         """Accumulate by concatenation, as torch does for two sparse backwards."""
         if not isinstance(other, SparseRowGradient) or other.shape != self.shape:
             return NotImplemented

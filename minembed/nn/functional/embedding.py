@@ -7,10 +7,10 @@ results are bit-identical to torch's dense CPU backward.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from minembed.kernels import embedding as kernels
 from minembed.kernels import embedding_numpy as twins
-from minembed.nn.functional._backends import choose
 from minembed.nn._checks import (
     FLOAT_DTYPES,
     check_float_table,
@@ -19,6 +19,7 @@ from minembed.nn._checks import (
     flat_int64_ids,
     normalize_padding_idx,
 )
+from minembed.nn.functional._backends import choose
 from minembed.nn.sparse import SparseRowGradient
 
 
@@ -26,7 +27,15 @@ def _backend(name: str):
     return choose(kernels, twins, name)
 
 
-def embedding(ids, weight, padding_idx=None, max_norm=None, norm_type=2.0, *, backend="numba"):
+def embedding(
+    ids: ArrayLike,
+    weight: np.ndarray,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    *,
+    backend: str = "numba",
+) -> np.ndarray:
     """Look up rows of weight: returns ids.shape + (D,) in weight's dtype.
 
     ids: integer array of any shape, values in [0, V). weight: (V, D) float32 or float64.
@@ -46,7 +55,10 @@ def embedding(ids, weight, padding_idx=None, max_norm=None, norm_type=2.0, *, ba
     return lookup_rows(flat, weight, max_norm, norm_type, backend=backend).reshape(shape + (weight.shape[1],))
 
 
-def lookup_rows(flat_ids, weight, max_norm=None, norm_type=2.0, *, backend="numba"):
+def lookup_rows(
+    flat_ids: np.ndarray, weight: np.ndarray, max_norm: float | None = None, norm_type: float = 2.0, *,
+    backend: str = "numba",
+) -> np.ndarray:
     """embedding() on already validated input: flat_ids (N,) int64 in range -> (N, D)."""
     if max_norm is not None:
         renorm_rows_in_place(weight, flat_ids, max_norm, norm_type, backend=backend)
@@ -56,7 +68,9 @@ def lookup_rows(flat_ids, weight, max_norm=None, norm_type=2.0, *, backend="numb
     return out
 
 
-def embedding_renorm_(weight, ids, max_norm, norm_type=2.0, *, backend="numba"):
+def embedding_renorm_(
+    weight: np.ndarray, ids: ArrayLike, max_norm: float, norm_type: float = 2.0, *, backend: str = "numba"
+) -> np.ndarray:
     """Rescale, in place, the rows of weight referenced by ids whose norm exceeds max_norm."""
     weight = check_float_table(weight)
     check_norm_args(max_norm, norm_type)
@@ -65,7 +79,9 @@ def embedding_renorm_(weight, ids, max_norm, norm_type=2.0, *, backend="numba"):
     return weight
 
 
-def renorm_rows_in_place(weight, flat_ids, max_norm, norm_type, *, backend="numba"):
+def renorm_rows_in_place(
+    weight: np.ndarray, flat_ids: np.ndarray, max_norm: float, norm_type: float, *, backend: str = "numba"
+) -> None:
     """The max_norm step on validated input: each distinct row of flat_ids (N,) int64 whose
     norm_type-norm exceeds max_norm is scaled by max_norm / (norm + 1e-7), in place."""
     if not flat_ids.size:
@@ -86,16 +102,16 @@ def _ops_for(weight, backend):
 
 
 def embedding_backward(
-    grad_output,
-    ids,
-    num_embeddings,
-    padding_idx=None,
-    scale_grad_by_freq=False,
-    sparse=False,
+    grad_output: ArrayLike,
+    ids: ArrayLike,
+    num_embeddings: int,
+    padding_idx: int | None = None,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
     *,
-    out=None,
-    backend="numba",
-):
+    out: np.ndarray | None = None,
+    backend: str = "numba",
+) -> np.ndarray | SparseRowGradient:
     """The gradient of embedding() with respect to weight.
 
     grad_output: ids.shape + (D,), float32 or float64. Returns a dense (num_embeddings, D)
@@ -122,8 +138,17 @@ def embedding_backward(
     return backward_from_rows(rows, flat, num_embeddings, pad, scale_grad_by_freq, sparse, out=out, backend=backend)
 
 
-def backward_from_rows(rows, flat_ids, num_embeddings, padding_idx, scale_grad_by_freq, sparse, *, out=None,
-                       backend="numba"):
+def backward_from_rows(
+    rows: np.ndarray,
+    flat_ids: np.ndarray,
+    num_embeddings: int,
+    padding_idx: int | None,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+    *,
+    out: np.ndarray | None = None,
+    backend: str = "numba",
+) -> np.ndarray | SparseRowGradient:
     """embedding_backward on already validated input: rows (N, D) C-contiguous float,
     flat_ids (N,) int64 in range, padding_idx normalised (or None)."""
     scale = _frequency_scale(flat_ids, num_embeddings, rows.dtype) if scale_grad_by_freq else None

@@ -10,7 +10,6 @@ import numpy as np
 
 from minembed.kernels import embedding_bag as kernels
 from minembed.kernels import embedding_bag_numpy as twins
-from minembed.nn.functional._backends import choose
 from minembed.nn._checks import (
     as_index_array,
     check_float_table,
@@ -19,6 +18,7 @@ from minembed.nn._checks import (
     check_norm_args,
     normalize_padding_idx,
 )
+from minembed.nn.functional._backends import choose
 from minembed.nn.functional.embedding import renorm_rows_in_place
 from minembed.nn.sparse import SparseRowGradient
 

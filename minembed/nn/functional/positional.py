@@ -13,8 +13,8 @@ import numpy as np
 
 from minembed.kernels import rope as kernels
 from minembed.kernels import rope_numpy as twins
-from minembed.nn.functional._backends import choose
 from minembed.nn._checks import FLOAT_DTYPES
+from minembed.nn.functional._backends import choose
 
 
 def _backend(name: str):
