@@ -81,3 +81,11 @@ def test_kernels_compile_and_run_from_a_read_only_install(tmp_path):
     assert result == "[[0.0, 1.0], [1.0, 0.0]]"
     assert not list(install.rglob("*.nbi")), "Numba wrote into the read-only package"
     assert list(scratch.rglob("*.nbi")), "Numba cached nothing in the fallback directory"
+
+
+def test_lazy_exports_match_all_and_resolve():
+    assert set(minembed.__all__) == set(minembed._EXPORTS) | {"__version__"}
+    for name in minembed.__all__:
+        assert getattr(minembed, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        minembed.nope  # noqa: B018

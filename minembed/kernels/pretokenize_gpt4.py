@@ -35,12 +35,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-LETTER = 1
-NUMBER = 2
-SPACE = 4
-# Bits 4-7: which letter of a contraction the code point is, case-insensitively (0: none).
-FOLD_SHIFT = 4
-CONTRACTION_LETTERS = "sdmtlver"  # codes 1..8
+from minembed.tokenizers.char_classes import CONTRACTION_LETTERS, FOLD_SHIFT, LETTER, NUMBER, SPACE  # noqa: F401
 _CHUNK = 4096  # pieces split before they are counted, in count_gpt4
 
 

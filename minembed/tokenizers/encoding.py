@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import operator
 import os
+import threading
 from collections.abc import Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, islice, pairwise
@@ -34,10 +35,11 @@ from typing import Literal, Mapping, Union
 import numpy as np
 import regex
 
-from minembed.tokenizers.fast_encode import NumbaEncoder
 from minembed.tokenizers.merges import MergeTable
 from minembed.tokenizers.patterns import ENDOFTEXT
 from minembed.tokenizers.special import check_disallowed, resolve_special, split_on_specials
+
+_NOT_BUILT = object()  # marks an engine not built yet
 
 AllowedSpecial = Union[Literal["all"], Collection[str]]
 
@@ -133,9 +135,25 @@ class Encoding:
         self._table = MergeTable.from_ranks(ranks)
         self._missing_bytes = frozenset(b for b in range(256) if self._table.byte_ranks[b] < 0)
         self._piece_cache: dict[str, tuple[int, ...]] = {}
-        # The Numba engine, for the registered patterns (exact text) and full byte vocabularies;
-        # a vocabulary without all 256 bytes takes the regex path, which names what is missing.
-        self._numba = None if self._missing_bytes else NumbaEncoder.for_pattern(pat_str, ranks, self._table)
+        self._numba_engine = _NOT_BUILT  # see _numba
+        self._numba_lock = threading.Lock()
+
+    @property
+    def _numba(self):
+        """The Numba engine, for the registered patterns (exact text) and full byte vocabularies,
+        built on first use (so that making an Encoding, e.g. at the end of train_bpe, loads no
+        Numba); None means the regex path. A vocabulary without all 256 bytes takes the regex
+        path, which names what is missing."""
+        if self._numba_engine is _NOT_BUILT:
+            with self._numba_lock:
+                if self._numba_engine is _NOT_BUILT:
+                    from minembed.tokenizers.fast_encode import NumbaEncoder
+
+                    self._numba_engine = (
+                        None if self._missing_bytes
+                        else NumbaEncoder.for_pattern(self._pat_str, self._mergeable_ranks, self._table)
+                    )
+        return self._numba_engine
 
     @staticmethod
     def _checked_ranks(mergeable_ranks: Mapping[bytes, int]) -> dict[bytes, int]:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minembed.kernels import bpe as bpe_kernel
 
 
 @dataclass(frozen=True)
@@ -64,11 +63,14 @@ class MergeTable:
             merged_ids=np.ascontiguousarray(np.asarray(merged, dtype=np.int64)[order]),
         )
 
-    def encode_pieces_flat(self, pieces: list[bytes], kernel=bpe_kernel.bpe_encode_pieces) -> tuple[np.ndarray, np.ndarray]:
+    def encode_pieces_flat(self, pieces: list[bytes], kernel=None) -> tuple[np.ndarray, np.ndarray]:
         """BPE every piece (no whole-token shortcut). Returns (ids (N,) int64, offsets (P+1,) int64).
 
         Piece p's ids are ids[offsets[p]:offsets[p+1]]; an id of -1 marks a byte that is not a token.
+        kernel: `kernels.bpe.bpe_encode_pieces` (the default) or its twin in `kernels.bpe_numpy`.
         """
+        if kernel is None:
+            from minembed.kernels.bpe import bpe_encode_pieces as kernel  # loaded on first use
         lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
         offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -78,7 +80,7 @@ class MergeTable:
         kernel(data, offsets, self.byte_ranks, self.row_ptr, self.right_ids, self.merged_ids, out_ids, out_offsets)
         return out_ids[: out_offsets[-1]], out_offsets
 
-    def encode_pieces(self, pieces: list[bytes], kernel=bpe_kernel.bpe_encode_pieces) -> list[list[int]]:
+    def encode_pieces(self, pieces: list[bytes], kernel=None) -> list[list[int]]:
         """BPE every piece; one list of ids per piece (see `encode_pieces_flat`)."""
         ids, offsets = self.encode_pieces_flat(pieces, kernel)
         flat = ids.tolist()

@@ -29,7 +29,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import regex
 
-from minembed.kernels import pretokenize_gpt4
+from minembed.tokenizers import char_classes
+from minembed.tokenizers.train_kernels import training_kernels
 from minembed.tokenizers.patterns import GPT4_SPLIT_PATTERN
 
 # Characters per batch handed to one thread: big enough to amortise the hand-off, small
@@ -173,22 +174,22 @@ def gpt4_classes() -> np.ndarray:
     every_char = code_points.tobytes().decode("utf-32-le")
     classes = np.zeros(0x110000, dtype=np.uint8)
     for flag, pat in (
-        (pretokenize_gpt4.LETTER, r"\p{L}+"),
-        (pretokenize_gpt4.NUMBER, r"\p{N}+"),
-        (pretokenize_gpt4.SPACE, r"\s+"),
+        (char_classes.LETTER, r"\p{L}+"),
+        (char_classes.NUMBER, r"\p{N}+"),
+        (char_classes.SPACE, r"\s+"),
     ):
         for m in regex.finditer(pat, every_char):
             classes[m.start():m.end()] |= flag
-    for code, letter in enumerate(pretokenize_gpt4.CONTRACTION_LETTERS, start=1):
+    for code, letter in enumerate(char_classes.CONTRACTION_LETTERS, start=1):
         for m in regex.finditer(f"(?i:{letter})", every_char):
-            classes[m.start()] |= code << pretokenize_gpt4.FOLD_SHIFT
+            classes[m.start()] |= code << char_classes.FOLD_SHIFT
     classes[0xD800:0xE000] = 0
     classes[0] = 0
     return classes
 
 
 class PieceTable:
-    """Distinct pieces and their counts, in the arrays `pretokenize_gpt4.add_pieces` grows."""
+    """Distinct pieces and their counts, in the arrays `kernels.pretokenize_gpt4.add_pieces` grows."""
 
     def __init__(self) -> None:
         self.table = np.full(1 << 12, -1, dtype=np.int32)
@@ -199,7 +200,7 @@ class PieceTable:
         self.n_pieces = 0
 
     def add(self, data: np.ndarray, piece_ends: np.ndarray, n_new: int, weights: np.ndarray) -> None:
-        state = pretokenize_gpt4.add_pieces(
+        state = training_kernels().add_pieces(
             data, piece_ends, n_new, weights,
             self.table, self.arena, self.starts, self.counts, self.hashes, self.n_pieces,
         )
@@ -207,7 +208,7 @@ class PieceTable:
 
     def count(self, data: np.ndarray, text_ends: np.ndarray, classes: np.ndarray) -> int:
         """Split UTF-8 `data` (texts ending at `text_ends`) and count its pieces; returns how many."""
-        *state, seen = pretokenize_gpt4.count_gpt4(
+        *state, seen = training_kernels().count_gpt4(
             data, text_ends, classes,
             self.table, self.arena, self.starts, self.counts, self.hashes, self.n_pieces,
         )

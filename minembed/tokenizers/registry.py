@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from minembed.tokenizers import patterns
+from minembed.tokenizers.cache import cache_dir
 from minembed.tokenizers.encoding import Encoding
 from minembed.tokenizers.formats import load_gpt2_bpe, load_tiktoken_bpe
 
@@ -92,14 +93,6 @@ _urlopen = urllib.request.urlopen
 def list_encoding_names() -> list[str]:
     """The names `get_encoding` accepts."""
     return list(SPECS)
-
-
-def cache_dir() -> Path:
-    """minembed's own cache directory (downloaded encoding files go under `encodings/`)."""
-    if os.environ.get("MINEMBED_CACHE_DIR"):
-        return Path(os.environ["MINEMBED_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "minembed"
 
 
 def _sha256(path: Path) -> str:
