@@ -137,6 +137,9 @@ def _build(target: Path) -> Path:
     racing in another process simply loses)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
+    if sys.stderr is not None and sys.stderr.isatty():
+        print(f"minembed: compiling the BPE training kernels, once (about 10 s), into {target.parent}",
+              file=sys.stderr)
     try:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE.parent), env.get("PYTHONPATH")]))
