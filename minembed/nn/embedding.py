@@ -23,6 +23,30 @@ def _check_size(name: str, value) -> int:
     return int(value)
 
 
+def initial_table(num_embeddings: int, embedding_dim: int, padding_idx: int | None, _weight, dtype, rng) -> np.ndarray:
+    """The (num_embeddings, embedding_dim) table of a new Embedding or EmbeddingBag.
+
+    Without _weight: N(0, 1) from rng (a fresh Generator if None), padding row zeroed. With it:
+    the given array, used as is (shared memory, padding row untouched), as torch does.
+    """
+    shape = (num_embeddings, embedding_dim)
+    if _weight is not None:
+        weight = check_float_table(_weight, "_weight")
+        if weight.shape != shape:
+            raise ValueError(
+                f"_weight has shape {weight.shape} but num_embeddings={num_embeddings} and "
+                f"embedding_dim={embedding_dim} need {shape}"
+            )
+        return weight
+    if np.dtype(dtype) not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
+    rng = np.random.default_rng() if rng is None else rng
+    weight = rng.standard_normal(shape, dtype=np.dtype(dtype))
+    if padding_idx is not None:
+        weight[padding_idx] = 0
+    return weight
+
+
 class Embedding:
     """A table of num_embeddings vectors of size embedding_dim; `emb(ids)` looks rows up.
 
@@ -65,22 +89,7 @@ class Embedding:
         self._last_shape = None
         self._spare_grad = SpareArray()  # the dense gradient zero_grad() dropped, to refill
 
-        shape = (self.num_embeddings, self.embedding_dim)
-        if _weight is None:
-            if np.dtype(dtype) not in FLOAT_DTYPES:
-                raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
-            rng = np.random.default_rng() if rng is None else rng
-            self.weight = rng.standard_normal(shape, dtype=np.dtype(dtype))
-            if self.padding_idx is not None:
-                self.weight[self.padding_idx] = 0
-        else:
-            # Used as given, sharing memory, padding row untouched: torch's rule for _weight.
-            self.weight = check_float_table(_weight, "_weight")
-            if self.weight.shape != shape:
-                raise ValueError(
-                    f"_weight has shape {self.weight.shape} but num_embeddings={self.num_embeddings} and "
-                    f"embedding_dim={self.embedding_dim} need {shape}"
-                )
+        self.weight = initial_table(self.num_embeddings, self.embedding_dim, self.padding_idx, _weight, dtype, rng)
 
     @classmethod
     def from_pretrained(

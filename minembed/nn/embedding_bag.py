@@ -5,13 +5,11 @@ import numpy as np
 
 from minembed.nn import functional as F
 from minembed.nn._checks import (
-    FLOAT_DTYPES,
-    check_float_table,
     check_norm_args,
     normalize_padding_idx,
 )
 from minembed.nn._spare import SpareArray
-from minembed.nn.embedding import _check_size
+from minembed.nn.embedding import _check_size, initial_table
 from minembed.nn.functional.embedding_bag import _check_mode, _check_mode_options
 
 
@@ -63,18 +61,7 @@ class EmbeddingBag:
         self._saved = None  # what the last forward saw, for backward
         self._spare_grad = SpareArray()  # a dense gradient dropped by zero_grad, to overwrite
 
-        shape = (self.num_embeddings, self.embedding_dim)
-        if _weight is None:
-            if np.dtype(dtype) not in FLOAT_DTYPES:
-                raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
-            rng = np.random.default_rng() if rng is None else rng
-            self.weight = rng.standard_normal(shape, dtype=np.dtype(dtype))
-            if self.padding_idx is not None:
-                self.weight[self.padding_idx] = 0
-        else:
-            self.weight = check_float_table(_weight, "_weight")  # used as given, padding row untouched
-            if self.weight.shape != shape:
-                raise ValueError(f"_weight has shape {self.weight.shape} but the bag table needs {shape}")
+        self.weight = initial_table(self.num_embeddings, self.embedding_dim, self.padding_idx, _weight, dtype, rng)
 
     @classmethod
     def from_pretrained(
