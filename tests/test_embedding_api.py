@@ -6,8 +6,8 @@ import pytest
 
 from minembed.nn import Embedding, SparseRowGradient
 from minembed.nn import functional as F
-from minembed.kernels import embedding as kernels
-from minembed.kernels import embedding_numpy as twins
+from minembed.nn.kernels import embedding as kernels
+from minembed.nn.kernels import embedding_numpy as twins
 
 
 def test_init_is_standard_normal_with_padding_row_zeroed():
@@ -191,35 +191,52 @@ def test_kernels_equal_their_numpy_twins(dtype, dim, rng):
         np.testing.assert_allclose(w_k, w_t, rtol=1e-6 if dtype == np.float32 else 1e-12)
 
 
-def test_zero_grad_reuses_an_unshared_gradient_and_never_a_held_one():
+def test_zero_grad_in_place_keeps_the_callers_array_and_accumulates_into_it():
+    """set_to_none=False, as in torch: the same array is zeroed, then refilled by backward."""
     rng = np.random.default_rng(5)
     emb = Embedding(30, 4, padding_idx=3, rng=rng)
     ids = np.array([[1, 3, 7], [7, 7, 2]])
     first, second = rng.standard_normal((2,) + ids.shape + (4,)).astype(np.float32)
     emb(ids)
     emb.backward(first)
-    address = emb.grad.ctypes.data  # an int: holds no reference to the array
-    emb.zero_grad()
+    held = emb.grad  # the caller's reference
+    emb.zero_grad(set_to_none=False)
+    assert emb.grad is held and not held.any()
     emb(ids)
     emb.backward(second)
-    assert emb.grad.ctypes.data == address, "the dropped gradient's memory was not reused"
-    np.testing.assert_array_equal(emb.grad, F.embedding_backward(second, ids, 30, padding_idx=3))
+    assert emb.grad is held
+    np.testing.assert_array_equal(held, F.embedding_backward(second, ids, 30, padding_idx=3))
+    emb(ids)
+    emb.backward(first)  # no zero_grad: accumulates into the same array
+    assert emb.grad is held
+    expected = F.embedding_backward(second, ids, 30, padding_idx=3) + F.embedding_backward(first, ids, 30, padding_idx=3)
+    np.testing.assert_allclose(held, expected, rtol=1e-6)
 
-    saved = emb.grad  # the caller keeps this one: it must survive the next step unchanged
-    kept = saved.copy()
-    emb.zero_grad()
+
+def test_zero_grad_set_to_none_never_writes_into_an_array_the_caller_holds():
+    rng = np.random.default_rng(5)
+    emb = Embedding(30, 4, padding_idx=3, rng=rng)
+    ids = np.array([[1, 3, 7], [7, 7, 2]])
+    first, second = rng.standard_normal((2,) + ids.shape + (4,)).astype(np.float32)
     emb(ids)
     emb.backward(first)
-    assert emb.grad is not saved
-    np.testing.assert_array_equal(saved, kept)
-    np.testing.assert_array_equal(emb.grad, F.embedding_backward(first, ids, 30, padding_idx=3))
-
-    view = emb.grad[1]  # a view holds its base: no reuse either
-    before = view.copy()
-    emb.zero_grad()
+    saved = emb.grad  # the caller keeps this one: it must survive the next steps unchanged
+    kept = saved.copy()
+    view = saved[1]  # and a view of it
+    emb.zero_grad()  # set_to_none=True is the default, as in torch
+    assert emb.grad is None
+    for grad in (second, first):
+        emb(ids)
+        emb.backward(grad)
+        emb.zero_grad(set_to_none=True)
     emb(ids)
     emb.backward(second)
-    np.testing.assert_array_equal(view, before)
+    assert emb.grad is not saved
+    np.testing.assert_array_equal(saved, kept)
+    np.testing.assert_array_equal(view, kept[1])
+    np.testing.assert_array_equal(emb.grad, F.embedding_backward(second, ids, 30, padding_idx=3))
+    with pytest.raises(TypeError, match="set_to_none must be a bool"):
+        emb.zero_grad(set_to_none="no")
 
 
 def test_read_only_table_looks_up_but_refuses_max_norm_with_the_fix():

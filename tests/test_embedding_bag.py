@@ -293,20 +293,20 @@ class TestModule:
         assert np.array_equal(once, expected)
 
     @pytest.mark.parametrize("mode", ["mean", "max"])
-    def test_zero_grad_reuses_the_gradient_array_and_starts_from_zeros(self, mode, rng):
+    def test_zero_grad_in_place_reuses_the_gradient_array_and_starts_from_zeros(self, mode, rng):
         bag = EmbeddingBag(10, 4, mode=mode, rng=rng)
         first, second = rng.integers(0, 10, size=(3, 4)), rng.integers(0, 10, size=(2, 5))
         bag(first)
         bag.backward(rng.standard_normal((3, 4)).astype(np.float32))
-        address = bag.grad.ctypes.data  # an int: holds no reference to the array
-        bag.zero_grad()
-        assert bag.grad is None
+        held = bag.grad  # the caller's reference: zeroed and refilled, as in torch
+        bag.zero_grad(set_to_none=False)
+        assert bag.grad is held and not held.any()
         bag(second)
         grad = rng.standard_normal((2, 4)).astype(np.float32)
         bag.backward(grad)
-        assert bag.grad.ctypes.data == address  # same memory, overwritten
+        assert bag.grad is held  # same array, accumulated into from zeros
         expected, _ = F.embedding_bag_backward(grad, second, bag.weight, mode=mode)
-        assert np.array_equal(bag.grad, expected)
+        assert np.array_equal(held, expected)
 
     @pytest.mark.parametrize("mode", ["mean", "max"])
     def test_zero_grad_never_overwrites_a_gradient_the_caller_holds(self, mode, rng):
@@ -316,7 +316,8 @@ class TestModule:
         bag.backward(rng.standard_normal((3, 4)).astype(np.float32))
         kept = bag.grad
         before = kept.copy()
-        bag.zero_grad()
+        bag.zero_grad()  # set_to_none=True
+        assert bag.grad is None
         bag(ids)
         bag.backward(rng.standard_normal((3, 4)).astype(np.float32))
         assert bag.grad is not kept

@@ -54,33 +54,42 @@ def _read_only_command(argv: list[str], folders: list[Path]) -> list[str]:
     return ["unshare", "-m", "sh", "-c", f"{mounts} && exec {shlex.join(argv)}"]
 
 
-def test_kernels_compile_and_run_from_a_read_only_install(tmp_path):
-    """Copy the package to a read-only folder, with a read-only home, and use a kernel from it."""
+def _run_from_a_read_only_install(tmp_path, home_writable: bool, cache_dir: Path | None) -> Path:
+    """Copy the package to a read-only folder and use a kernel from it; returns the install folder."""
     install = tmp_path / "site"
     shutil.copytree(PACKAGE_DIR, install / "minembed", ignore=shutil.ignore_patterns("__pycache__"))
     home = tmp_path / "home"
     home.mkdir()
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(home),
-        "PYTHONPATH": str(install),
-        "TMPDIR": str(scratch),
-    }
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "PYTHONPATH": str(install)}
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = str(cache_dir)
     script = (
         "import numpy as np, minembed, minembed.nn.functional as F;"
         "print(minembed.__file__);"
         "print(F.embedding(np.array([1, 0]), np.eye(2, dtype=np.float32)).tolist())"
     )
-    argv = _read_only_command([sys.executable, "-c", script], [install, home])
-    out = subprocess.run(argv, env=env, cwd=scratch, capture_output=True, text=True)
+    argv = _read_only_command([sys.executable, "-c", script], [install] if home_writable else [install, home])
+    out = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     imported_from, result = out.stdout.strip().splitlines()
     assert imported_from.startswith(str(install)), imported_from
     assert result == "[[0.0, 1.0], [1.0, 0.0]]"
     assert not list(install.rglob("*.nbi")), "Numba wrote into the read-only package"
-    assert list(scratch.rglob("*.nbi")), "Numba cached nothing in the fallback directory"
+    return home
+
+
+def test_kernels_compile_and_cache_from_a_read_only_install(tmp_path):
+    """Numba itself falls back to the user-wide cache (~/.cache/numba): minembed needs no code for it."""
+    home = _run_from_a_read_only_install(tmp_path, home_writable=True, cache_dir=None)
+    assert list((home / ".cache" / "numba").rglob("*.nbi")), "Numba cached nothing in the user-wide cache"
+
+
+def test_numba_cache_dir_works_when_nothing_else_is_writable(tmp_path):
+    """A read-only package and a read-only home: NUMBA_CACHE_DIR, Numba's public setting, is the fix."""
+    cache = tmp_path / "numba-cache"
+    cache.mkdir()
+    _run_from_a_read_only_install(tmp_path, home_writable=False, cache_dir=cache)
+    assert list(cache.rglob("*.nbi")), "Numba cached nothing in NUMBA_CACHE_DIR"
 
 
 def test_lazy_exports_match_all_and_resolve():

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 import minembed
 from minembed.data import open_tokens, token_file_info, tokenize_files, write_tokens
-from minembed.data.tokenfile import HEADER_SIZE, SAFE_CUT, _document_chunks
+from minembed.data.tokenfile import HEADER_SIZE, _document_chunks
+from minembed.text.cuts import safe_cuts
+from minembed.text.patterns import GPT2_SPLIT_PATTERN
 from reference.shared import encodings_dir
 from reference.tiktoken_ref import get_encoding as tiktoken_encoding
 
@@ -105,9 +107,15 @@ texts = st.one_of(
 ENCODINGS = ["gpt2", "cl100k_base", "o200k_base"]
 
 
-def cut_everywhere(text):
-    """text cut at every SAFE_CUT position (the most chunks tokenize_files could ever make)."""
-    cuts = [0] + [m.start() for m in SAFE_CUT.finditer(text) if m.start() > 0] + [len(text)]
+def cut_points(name, text):
+    """Every safe cut of text under the split pattern of encoding `name`."""
+    cuts = safe_cuts(minembed_encoding(name).pat_str)
+    return [m.start() for m in cuts.pattern.finditer(text)]
+
+
+def cut_everywhere(name, text):
+    """text cut at every safe cut (the most chunks tokenize_files could ever make)."""
+    cuts = [0] + [c for c in cut_points(name, text) if c > 0] + [len(text)]
     return [text[a:b] for a, b in itertools.pairwise(cuts)]
 
 
@@ -115,7 +123,7 @@ def cut_everywhere(text):
 @given(text=texts)
 def test_safe_cuts_do_not_change_tiktoken_tokens(name, text):
     enc = tiktoken_encoding(name)
-    chunked = [t for chunk in cut_everywhere(text) for t in enc.encode_ordinary(chunk)]
+    chunked = [t for chunk in cut_everywhere(name, text) for t in enc.encode_ordinary(chunk)]
     assert chunked == enc.encode_ordinary(text)
 
 
@@ -123,16 +131,16 @@ def test_safe_cuts_do_not_change_tiktoken_tokens(name, text):
 @given(text=texts)
 def test_safe_cuts_do_not_change_minembed_tokens(name, text):
     enc = minembed_encoding(name)
-    chunked = [t for chunk in cut_everywhere(text) for t in enc.encode_ordinary(chunk)]
+    chunked = [t for chunk in cut_everywhere(name, text) for t in enc.encode_ordinary(chunk)]
     assert chunked == enc.encode_ordinary(text)
 
 
 @pytest.mark.parametrize("name, text, cut", [("gpt2", "x\n\nay", 3), ("o200k_base", "x.\n/y", 3)])
 def test_the_cuts_the_rule_excludes_would_change_tokens(name, text, cut):
-    """Why SAFE_CUT needs a non-space before the newline and a letter after it."""
+    """Why the safe cuts of these patterns need a non-space before the newline and a letter after it."""
     enc = tiktoken_encoding(name)
     assert enc.encode_ordinary(text[:cut]) + enc.encode_ordinary(text[cut:]) != enc.encode_ordinary(text)
-    assert [m.start() for m in SAFE_CUT.finditer(text)] == []
+    assert cut_points(name, text) == []
 
 
 @given(text=st.text(alphabet=list("ab \n\r.é中\ufeff"), max_size=300), chunk_size=st.integers(1, 40))
@@ -146,7 +154,7 @@ def test_chunks_rejoin_to_the_file_and_cut_only_at_safe_points(tmp_path_factory,
     position = 0
     for chunk in chunks[:-1]:
         position += len(chunk)
-        assert SAFE_CUT.match(text, position) is not None  # zero-width match: a safe cut here
+        assert safe_cuts(GPT2_SPLIT_PATTERN).is_cut(text, position)
 
 
 # --------------------------------------------------------------------------------- tokenize_files

@@ -13,11 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minembed
-from minembed.kernels import bpe_train, bpe_train_numpy
+from minembed.text.patterns import ENDOFTEXT, GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN
 from minembed.tokenizers import pretokenize
-from minembed.tokenizers.patterns import ENDOFTEXT, GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN
-from minembed.tokenizers.pretokenize import count_pieces, pack_pieces
 from minembed.tokenizers.formats import dump_tiktoken_bpe
+from minembed.tokenizers.kernels import train_merges, train_merges_numpy
+from minembed.tokenizers.pretokenize import count_pieces, pack_pieces
 from minembed.tokenizers.train import train_bpe, train_bpe_ranks
 from reference import rustbpe_ref, slow_bpe
 
@@ -31,8 +31,8 @@ def ranks_quietly(texts, vocab_size, **kwargs) -> dict[bytes, int]:
 
 def both_kernels(texts, n_merges: int, pat_str: str = GPT4_SPLIT_PATTERN):
     tokens, offsets, counts = pack_pieces(count_pieces(texts, pat_str))
-    fast = bpe_train.train_merges(tokens, offsets, counts, n_merges, np.zeros(1, np.int64))
-    twin = bpe_train_numpy.train_merges(tokens, offsets, counts, n_merges, np.zeros(1, np.int64))
+    fast = train_merges.train_merges(tokens, offsets, counts, n_merges, np.zeros(1, np.int64))
+    twin = train_merges_numpy.train_merges(tokens, offsets, counts, n_merges, np.zeros(1, np.int64))
     return fast, twin
 
 
@@ -212,15 +212,25 @@ def test_early_stop_warns_and_matches_rustbpe():
         (255, None, "at least 256"),
         (256, [ENDOFTEXT], "at least 257"),
         (-1, None, "at least 256"),
-        (300.0, None, "must be an integer"),
-        ("300", None, "must be an integer"),
-        (True, None, "must be an integer"),
-        (None, None, "must be an integer"),
     ],
 )
 def test_bad_vocab_size_raises_value_error(vocab_size, specials, match):
     with pytest.raises(ValueError, match=match):
         train_bpe_ranks("hello", vocab_size, special_tokens=specials, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("vocab_size", "match"),
+    [
+        (300.0, r"must be an integer, got 300.0 \(float\); pass e.g. vocab_size=300"),
+        ("300", "must be an integer"),
+        (True, "must be an integer"),
+        (None, "must be an integer"),
+    ],
+)
+def test_non_integer_vocab_size_raises_type_error(vocab_size, match):
+    with pytest.raises(TypeError, match=match):  # as rustbpe raises
+        train_bpe_ranks("hello", vocab_size, progress=False)
 
 
 def test_other_bad_arguments():

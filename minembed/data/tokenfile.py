@@ -20,7 +20,6 @@ import codecs
 import json
 import os
 import sys
-import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,9 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import regex
 
+from minembed._files import atomic_write
 from minembed.data.windows import as_token_array
+from minembed.text.cuts import SafeCuts, safe_cuts
+from minembed.text.patterns import GPT2_SPLIT_PATTERN
 from minembed.tokenizers.registry import as_encoding
 
 MAGIC = b"MINEMBED-TOKENS\n"
@@ -125,28 +126,6 @@ def _encoding_name_and_vocab(encoding) -> tuple[str | None, int | None]:
     return (str(name) if name is not None else None), (int(n_vocab) if n_vocab is not None else None)
 
 
-class _AtomicOutput:
-    """A temporary file next to `path` that becomes `path` only on commit(); otherwise it is removed."""
-
-    def __init__(self, path: PathLike) -> None:
-        self.path = Path(path)
-        if not self.path.parent.is_dir():
-            raise FileNotFoundError(f"the folder {self.path.parent} of out path {self.path} does not exist; create it first")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        self.tmp = Path(tmp)
-        self.file = os.fdopen(fd, "wb")
-
-    def commit(self) -> None:
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
-        os.replace(self.tmp, self.path)
-
-    def discard(self) -> None:
-        self.file.close()
-        self.tmp.unlink(missing_ok=True)
-
-
 def write_tokens(path: PathLike, ids, *, encoding=None, n_vocab: int | None = None) -> TokenFileInfo:
     """Write token ids (any 1-D integer array or list) to a token file, atomically.
 
@@ -165,36 +144,23 @@ def write_tokens(path: PathLike, ids, *, encoding=None, n_vocab: int | None = No
         bad = int(ids[(ids < 0) | (ids >= n_vocab)][0])
         raise ValueError(f"ids holds {bad}, outside the vocabulary range [0, {n_vocab}); pass the right n_vocab or encoding")
     dtype = dtype_for_vocab(n_vocab)
-    out = _AtomicOutput(path)
-    try:
-        out.file.write(_header_bytes(dtype, len(ids), name, n_vocab))
+    with atomic_write(path, "wb", fsync=True) as out:
+        out.write(_header_bytes(dtype, len(ids), name, n_vocab))
         for start in range(0, len(ids), _WRITE_BLOCK):
-            out.file.write(ids[start:start + _WRITE_BLOCK].astype(dtype).tobytes())
-        out.commit()
-    except BaseException:
-        out.discard()
-        raise
+            out.write(ids[start : start + _WRITE_BLOCK].astype(dtype).tobytes())
     return TokenFileInfo(Path(path), dtype, len(ids), name, n_vocab)
 
 
 # ----------------------------------------------------------------------------------- tokenize_files
 
-# Where a document may be cut into chunks that encode, one by one, to exactly the tokens of the
-# whole document. A cut is safe when no split-pattern piece can cross it and the pieces on either
-# side do not look across it. With the GPT-2/r50k, cl100k and o200k patterns that holds at
-#   (a) just after a "\n" that follows a non-space and precedes a letter ("word.\nNext"), and
-#   (b) just before a " " that follows a non-space and precedes a letter ("word| next").
-# subtle: a "\n" after other whitespace is NOT safe (gpt2 encodes "x\n\n" + "ay" differently from
-# "x\n\nay": at the end of a chunk `\s++$` takes the whole run), nor is a "\n" before "/" under
-# o200k (" ?[^\s\p{L}\p{N}]+[\r\n/]*" glues ".\n/" together). tests/test_tokenfile.py cuts random
-# texts at every position this pattern finds and checks the tokens against the whole text.
-SAFE_CUT = regex.compile(r"(?<=\S\n)(?=\p{L})|(?<=\S)(?= \p{L})")
-_LAST_SAFE_CUT = regex.compile(SAFE_CUT.pattern, flags=regex.REVERSE)
+# Documents are cut into chunks only at the safe cut points of the encoding's split pattern
+# (`minembed.text.cuts`), so each chunk encodes to exactly the tokens it has in the whole text.
+_DEFAULT_CUTS = safe_cuts(GPT2_SPLIT_PATTERN)  # for other patterns: the cuts of gpt2, r50k, cl100k and o200k
 DEFAULT_CHUNK_SIZE = 1 << 18  # bytes read per step: 256 KiB keeps the encoder's per-chunk garbage small, as fast as 1 MiB
 
 
-def _document_chunks(path: Path, chunk_size: int | None, on_bytes) -> Iterator[str]:
-    """The text of one file (UTF-8, a leading BOM dropped, newlines untouched) in safe-cut chunks."""
+def _document_chunks(path: Path, chunk_size: int | None, on_bytes, cuts: SafeCuts = _DEFAULT_CUTS) -> Iterator[str]:
+    """The text of one file (UTF-8, a leading BOM dropped, newlines untouched) in chunks cut at `cuts`."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
     with open(path, "rb") as f:
         if chunk_size is None:
@@ -210,12 +176,11 @@ def _document_chunks(path: Path, chunk_size: int | None, on_bytes) -> Iterator[s
             pending += decoder.decode(block, final=not block)
             if not block:
                 break
-            # a cut's lookbehind needs 2 characters before it, so resume the search 2 back
-            match = _LAST_SAFE_CUT.search(pending, max(0, searched - 2))
-            if match is None or match.start() == 0:
+            # a cut looks back a few characters, so resume the search that far back
+            cut = cuts.last_cut(pending, max(0, searched - cuts.lookbehind))
+            if cut is None or cut == 0:
                 searched = len(pending)
                 continue
-            cut = match.start()
             yield pending[:cut]
             pending = pending[cut:]
             searched = 0
@@ -230,9 +195,10 @@ def tokenize_files(paths: PathLike | Iterable[PathLike], out_path: PathLike, enc
     The output holds, file after file, `encoding.encode_ordinary(text) + [encoding.eot_token]`,
     where text is the file decoded as UTF-8 with a leading BOM dropped and newlines kept as they
     are ("<|endoftext|>" written inside a file is ordinary text, as in nanoGPT's data scripts).
-    Files are read `chunk_size` bytes at a time and cut only at SAFE_CUT positions, so the tokens
-    equal those of each file encoded whole (for the gpt2, r50k, cl100k and o200k patterns; with
-    another split pattern pass chunk_size=None to encode every file whole). Memory stays bounded
+    Files are read `chunk_size` bytes at a time and cut only at the safe cut points of the
+    encoding's split pattern (`minembed.text.cuts`), so the tokens equal those of each file
+    encoded whole (for the registered patterns: gpt2, r50k, cl100k, o200k, GPT-4; with another
+    split pattern pass chunk_size=None to encode every file whole). Memory stays bounded
     by a few chunks, plus the longest stretch of a file without a safe cut.
     `workers` threads encode chunks concurrently (workers=1 encodes in this thread); that pays
     only when a core is free and the encoding releases the GIL, so measure it on your machine
@@ -266,44 +232,44 @@ def tokenize_files(paths: PathLike | Iterable[PathLike], out_path: PathLike, enc
     bar = tqdm(total=sum(p.stat().st_size for p in paths), unit="B", unit_scale=True,
                desc=f"tokenize {Path(out_path).name}", disable=not progress)
 
+    cuts = safe_cuts(getattr(enc, "pat_str", None) or getattr(enc, "_pat_str", "")) or _DEFAULT_CUTS
+
     def encode(text: str) -> bytes:
         return np.asarray(enc.encode_ordinary(text), dtype=dtype).tobytes()
 
     def pieces() -> Iterator[str | None]:
         for p in paths:
-            yield from _document_chunks(p, chunk_size, bar.update)
+            yield from _document_chunks(p, chunk_size, bar.update, cuts)
             yield None  # end of document
 
-    out = _AtomicOutput(out_path)
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
     count = 0
     try:
-        out.file.write(_header_bytes(dtype, 0, name, n_vocab))  # rewritten with the count at the end
+        with atomic_write(out_path, "wb", fsync=True) as out:
+            out.write(_header_bytes(dtype, 0, name, n_vocab))  # rewritten with the count at the end
 
-        def write(data: bytes) -> None:
-            nonlocal count
-            out.file.write(data)
-            count += len(data) // dtype.itemsize
+            def write(data: bytes) -> None:
+                nonlocal count
+                out.write(data)
+                count += len(data) // dtype.itemsize
 
-        in_flight: deque = deque()  # futures (or None for a document end), in file order
-        for piece in pieces():
-            if pool is None:
-                write(eot_bytes if piece is None else encode(piece))
-                continue
-            in_flight.append(None if piece is None else pool.submit(encode, piece))
-            while len(in_flight) > 2 * workers:  # bounds the text and tokens held in memory
+            in_flight: deque = deque()  # futures (or None for a document end), in file order
+            for piece in pieces():
+                if pool is None:
+                    write(eot_bytes if piece is None else encode(piece))
+                    continue
+                in_flight.append(None if piece is None else pool.submit(encode, piece))
+                while len(in_flight) > 2 * workers:  # bounds the text and tokens held in memory
+                    done = in_flight.popleft()
+                    write(eot_bytes if done is None else done.result())
+            while in_flight:
                 done = in_flight.popleft()
                 write(eot_bytes if done is None else done.result())
-        while in_flight:
-            done = in_flight.popleft()
-            write(eot_bytes if done is None else done.result())
-        out.file.seek(0)
-        out.file.write(_header_bytes(dtype, count, name, n_vocab))
-        out.commit()
+            out.seek(0)
+            out.write(_header_bytes(dtype, count, name, n_vocab))
     except BaseException:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        out.discard()
         raise
     finally:
         bar.close()

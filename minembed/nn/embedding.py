@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from minembed.kernels.embedding import fill_zero
 from minembed.nn._checks import (
     FLOAT_DTYPES,
     check_float_table,
@@ -13,7 +12,7 @@ from minembed.nn._checks import (
     flat_int64_ids,
     normalize_padding_idx,
 )
-from minembed.nn._spare import SpareArray
+from minembed.nn._grads import reset_gradient
 from minembed.nn.functional.embedding import backward_from_rows, lookup_rows
 
 
@@ -87,7 +86,6 @@ class Embedding:
         self.grad = None
         self._last_ids = None  # flat int64 ids of the last forward, for backward
         self._last_shape = None
-        self._spare_grad = SpareArray()  # the dense gradient zero_grad() dropped, to refill
 
         self.weight = initial_table(self.num_embeddings, self.embedding_dim, self.padding_idx, _weight, dtype, rng)
 
@@ -139,11 +137,7 @@ class Embedding:
             raise RuntimeError("backward() needs a forward() first: call emb(ids), then emb.backward(grad)")
         grad = check_grad_output(grad_output, self._last_shape + (self.embedding_dim,), self.weight.dtype)
         rows = np.ascontiguousarray(grad.reshape(-1, self.embedding_dim))
-        out = self.grad
-        if out is None and not self.sparse:
-            out = self._spare_grad.take(self.weight.shape, self.weight.dtype)
-            if out is not None:
-                fill_zero(out)  # refilling mapped memory beats faulting in a fresh table
+        out = self.grad  # None after zero_grad(set_to_none=True): a fresh array
         # The ids were validated by forward(): go straight to the scatter.
         step = backward_from_rows(
             rows,
@@ -158,14 +152,16 @@ class Embedding:
             step = self.grad + step  # sparse gradients accumulate by concatenation, as in torch
         self.grad = step
 
-    def zero_grad(self) -> None:
-        """Drop the accumulated gradient: the next backward starts from zeros.
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradient, as torch's `zero_grad`: the next backward starts from zeros.
 
-        A dropped dense gradient's memory is refilled by the next backward, but only if nothing
-        else (a variable, a view) still refers to it, so a saved `g = emb.grad` never changes.
+        set_to_none=True (the default) drops it: `grad` becomes None and the next backward
+        writes a new array, so an array the caller kept (`g = emb.grad`) never changes.
+        set_to_none=False zeroes the dense gradient in place (a parallel fill) and the next
+        backward accumulates into that same array: no fresh (V, D) table to fault in each
+        step, and a caller's `g = emb.grad` sees the new values. A sparse gradient is dropped.
         """
-        self._spare_grad.keep(self.grad)
-        self.grad = None
+        reset_gradient(self, "grad", set_to_none)
 
     def parameters(self) -> list[np.ndarray]:
         return [self.weight]

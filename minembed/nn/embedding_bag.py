@@ -8,7 +8,7 @@ from minembed.nn._checks import (
     check_norm_args,
     normalize_padding_idx,
 )
-from minembed.nn._spare import SpareArray
+from minembed.nn._grads import reset_gradient
 from minembed.nn.embedding import _check_size, initial_table
 from minembed.nn.functional.embedding_bag import _check_mode, _check_mode_options
 
@@ -59,7 +59,6 @@ class EmbeddingBag:
         self.grad = None
         self.grad_per_sample_weights = None
         self._saved = None  # what the last forward saw, for backward
-        self._spare_grad = SpareArray()  # a dense gradient dropped by zero_grad, to overwrite
 
         self.weight = initial_table(self.num_embeddings, self.embedding_dim, self.padding_idx, _weight, dtype, rng)
 
@@ -118,28 +117,24 @@ class EmbeddingBag:
         if self._saved is None:
             raise RuntimeError("backward() needs a forward() first: call bag(input, offsets), then bag.backward(grad)")
         input, offsets, per_sample_weights, max_indices = self._saved
-        if self.grad is not None:
-            out, accumulate = self.grad, True
-        else:
-            out, accumulate = self._spare_grad.take(self.weight.shape, self.weight.dtype), False
+        out = self.grad  # None after zero_grad(set_to_none=True): a fresh array
         step, self.grad_per_sample_weights = F.embedding_bag_backward(
             grad_output, input, self.weight, offsets, per_sample_weights=per_sample_weights,
-            max_indices=max_indices, out=None if self.sparse else out, accumulate=accumulate, **self._options(),
+            max_indices=max_indices, out=None if self.sparse else out, accumulate=True, **self._options(),
         )
         if self.sparse and self.grad is not None:
             step = self.grad + step  # sparse gradients accumulate by concatenation, as in torch
         self.grad = step
 
-    def zero_grad(self) -> None:
-        """Drop the accumulated gradients (the next backward starts from zeros).
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients, as torch's `zero_grad`: the next backward starts from zeros.
 
-        A dropped dense gradient's memory is overwritten by the next backward (a fresh (V, D)
-        table would cost a page fault per page each step), but only if nothing else (a variable,
-        a view) still refers to it, so a saved `g = bag.grad` never changes.
+        set_to_none=True (the default) drops them, so an array the caller kept never changes;
+        set_to_none=False zeroes the dense table gradient in place (a parallel fill) and the
+        next backward accumulates into that same array. See `Embedding.zero_grad`.
         """
-        self._spare_grad.keep(self.grad)
-        self.grad = None
-        self.grad_per_sample_weights = None
+        reset_gradient(self, "grad", set_to_none)
+        self.grad_per_sample_weights = None  # the gradient of an input, remade by each backward
 
     def parameters(self) -> list[np.ndarray]:
         return [self.weight]

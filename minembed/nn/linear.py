@@ -5,6 +5,7 @@ import numpy as np
 
 from minembed.nn import functional as F
 from minembed.nn._checks import FLOAT_DTYPES
+from minembed.nn._grads import reset_gradient
 from minembed.nn.embedding import _check_size
 
 
@@ -55,15 +56,22 @@ class Linear:
         if self._last_input is None:
             raise RuntimeError("backward() needs a forward() first: call layer(x), then layer.backward(grad)")
         grad_input, grad_weight, grad_bias = F.linear_backward(grad_output, self._last_input, self.weight, self.bias)
-        self.grad_weight = grad_weight if self.grad_weight is None else self.grad_weight + grad_weight
+        # Accumulate in place, as torch does: zero_grad(set_to_none=False) keeps the arrays.
+        if self.grad_weight is None:
+            self.grad_weight = grad_weight
+        else:
+            self.grad_weight += grad_weight
         if grad_bias is not None:
-            self.grad_bias = grad_bias if self.grad_bias is None else self.grad_bias + grad_bias
+            if self.grad_bias is None:
+                self.grad_bias = grad_bias
+            else:
+                self.grad_bias += grad_bias
         return grad_input
 
-    def zero_grad(self) -> None:
-        """Drop the accumulated gradients."""
-        self.grad_weight = None
-        self.grad_bias = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients as torch does: drop them, or (set_to_none=False) zero them in place."""
+        reset_gradient(self, "grad_weight", set_to_none)
+        reset_gradient(self, "grad_bias", set_to_none)
 
     def parameters(self) -> list[np.ndarray]:
         return [self.weight] if self.bias is None else [self.weight, self.bias]

@@ -7,6 +7,7 @@ import numpy as np
 
 from minembed.nn import functional as F
 from minembed.nn._checks import FLOAT_DTYPES, as_index_array, check_grad_output
+from minembed.nn._grads import reset_gradient
 from minembed.nn.embedding import Embedding, _check_size
 
 
@@ -71,8 +72,9 @@ class PositionalEmbedding:
             self.grad = np.zeros_like(self.weight)
         self.grad[: self._last_seq_len] += per_position
 
-    def zero_grad(self) -> None:
-        self.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradient as torch does: drop it, or (set_to_none=False) zero it in place."""
+        reset_gradient(self, "grad", set_to_none)
 
     def parameters(self) -> list[np.ndarray]:
         return [self.weight]
@@ -165,10 +167,11 @@ class TokenAndPositionEmbedding:
         if self.position_embedding.learned:
             self.position_embedding.backward(grad_output)
 
-    def zero_grad(self) -> None:
-        self.token_embedding.zero_grad()
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset both tables' gradients (see `Embedding.zero_grad`)."""
+        self.token_embedding.zero_grad(set_to_none)
         if self.position_embedding.learned:
-            self.position_embedding.zero_grad()
+            self.position_embedding.zero_grad(set_to_none)
 
     def parameters(self) -> list[np.ndarray]:
         return self.token_embedding.parameters() + self.position_embedding.parameters()

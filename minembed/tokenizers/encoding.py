@@ -4,12 +4,13 @@ How `encode` works:
 1. Allowed special tokens are cut out of the text (`special.py`); disallowed ones raise.
 2. Each ordinary stretch is split into pieces by the encoding's regex (`pat_str`).
 3. Each piece, as UTF-8 bytes, is either a token itself, or is BPE-merged from its single
-   bytes by the Numba kernel in `minembed/kernels/bpe.py` (lowest rank first, ties leftmost).
+   bytes by the Numba kernel in `minembed/tokenizers/kernels/merge.py` (lowest rank first, ties leftmost).
 
 Two engines do steps 2-3 with the same results:
-- for the split patterns of gpt2/r50k_base, cl100k_base and o200k_base (recognised by the
-  exact pattern text), `fast_encode.NumbaEncoder` does all of it in one Numba call, with a
-  hand-written matcher per pattern (`kernels/pretokenize_tiktoken.py`): no Python object
+- for the patterns registered in `minembed.text.patterns` (gpt2/r50k_base, cl100k_base,
+  o200k_base and GPT-4, recognised by the exact pattern text), `fast_encode.NumbaEncoder`
+  does all of it in one Numba call, with a hand-written matcher per pattern
+  (`minembed/text/kernels/split.py`): no Python object
   per piece, and no GIL held, so batches run on two threads;
 - any other pattern runs the `regex` module (the reference), with a bounded cache from
   pieces already seen to their ids; the cache never changes a result.
@@ -36,7 +37,7 @@ import numpy as np
 import regex
 
 from minembed.tokenizers.merges import MergeTable
-from minembed.tokenizers.patterns import ENDOFTEXT
+from minembed.text.patterns import ENDOFTEXT
 from minembed.tokenizers.special import check_disallowed, resolve_special, split_on_specials
 
 _NOT_BUILT = object()  # marks an engine not built yet

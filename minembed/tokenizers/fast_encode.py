@@ -1,70 +1,36 @@
-"""The Numba encoder behind `Encoding.encode` for the split patterns of the registered encodings.
+"""The Numba encoder behind `Encoding.encode` for the registered split patterns.
 
 `NumbaEncoder.for_pattern(pat_str, ...)` returns an encoder when `pat_str` is, character for
-character, the pattern of gpt2 / r50k_base, cl100k_base or o200k_base (never decided by an
-encoding's name), and None for any other pattern, which keeps using the `regex` module.
-The encoder splits with the hand-written matchers of `kernels.pretokenize_tiktoken`, looks
-each piece up in a hash table of the token bytes, and BPE-merges the rest, all in one
-Numba call per batch of texts (`kernels.bpe_encode`).
+character, a pattern registered in `minembed.text.patterns` (gpt2 / r50k_base, cl100k_base,
+o200k_base, GPT-4; never decided by an encoding's name), and None for any other pattern,
+which keeps using the `regex` module. The encoder splits with the matchers of
+`minembed.text.kernels.split`, looks each piece up in a hash table of the token bytes, and
+BPE-merges the rest, all in one Numba call per batch of texts (`tokenizers.kernels.encode`).
 
 >>> ranks = {b"a": 0, b"b": 1, b"ab": 2, b" ": 3}
 >>> enc = NumbaEncoder.for_pattern(GPT2_SPLIT_PATTERN, ranks, MergeTable.from_ranks(ranks))
->>> enc.encode([b"ab ba", b"b"])   # pieces "ab", " ba" | "b"; " ba" is merged from its bytes
+>>> enc.encode([b"ab ba", b"b"])  # pieces "ab", " ba" | "b"; " ba" is merged from its bytes
 (array([2, 3, 1, 0, 1], dtype=uint32), array([4, 5]), 1)
 """
+
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import regex
 
-from minembed.kernels import bpe_encode
-from minembed.kernels import pretokenize_tiktoken as kernels
+from minembed.text.classes import char_classes
+from minembed.text.patterns import GPT2_SPLIT_PATTERN, pattern_id
+from minembed.tokenizers.kernels import encode as kernels
 from minembed.tokenizers.merges import MergeTable
-from minembed.tokenizers.patterns import (
-    CL100K_SPLIT_PATTERN,
-    GPT2_SPLIT_PATTERN,
-    O200K_SPLIT_PATTERN,
-)
-from minembed.tokenizers.pretokenize import gpt4_classes
 
-# Exact pattern text -> matcher. r50k_base uses the gpt2 pattern.
-NUMBA_PATTERNS = {
-    GPT2_SPLIT_PATTERN: kernels.GPT2,
-    CL100K_SPLIT_PATTERN: kernels.CL100K,
-    O200K_SPLIT_PATTERN: kernels.O200K,
-}
-
-
-@functools.lru_cache(maxsize=1)
-def split_classes() -> np.ndarray:
-    """(0x110000,) uint16: the character class bits of every code point, as the `regex` module sees them.
-
-    The low byte is `pretokenize.gpt4_classes()` (\\p{L}, \\p{N}, \\s and the case-insensitive
-    contraction letter, same bits); UPPER and LOWER mark o200k's two case classes.
-    """
-    assert kernels.CONTRACTION_LETTERS == "sdmtlver" and kernels.FOLD_SHIFT == 4  # gpt4_classes' layout
-    classes = gpt4_classes().astype(np.uint16)
-    code_points = np.arange(0x110000, dtype=np.uint32)
-    code_points[0xD800:0xE000] = 0  # surrogates cannot occur in UTF-8 text
-    every_char = code_points.tobytes().decode("utf-32-le")
-    for flag, pat in (
-        (kernels.UPPER, r"[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+"),
-        (kernels.LOWER, r"[\p{Ll}\p{Lm}\p{Lo}\p{M}]+"),
-    ):
-        for m in regex.finditer(pat, every_char):
-            classes[m.start():m.end()] |= flag
-    classes[0xD800:0xE000] = 0
-    classes[0] = gpt4_classes()[0]
-    return classes
+__all__ = ["GPT2_SPLIT_PATTERN", "MergeTable", "NumbaEncoder", "TokenTable"]
 
 
 @dataclass(frozen=True)
 class TokenTable:
-    """{token bytes: id} as an open-addressing hash table over flat arrays (see `kernels.bpe_encode`)."""
+    """{token bytes: id} as an open-addressing hash table over flat arrays (see `tokenizers.kernels.encode`)."""
 
     slots: np.ndarray
     arena: np.ndarray
@@ -82,7 +48,7 @@ class TokenTable:
         ranks = np.fromiter(mergeable_ranks.values(), dtype=np.int64, count=len(tokens))
         # At most a quarter full: a miss (most pieces of a text that are not tokens) stops early.
         slots = np.full(1 << max(4, (4 * len(tokens)).bit_length()), -1, dtype=np.int32)
-        hashes = bpe_encode.build_token_table(arena, starts, slots)
+        hashes = kernels.build_token_table(arena, starts, slots)
         return cls(slots=slots, arena=arena, starts=starts, ranks=ranks, hashes=hashes)
 
 
@@ -91,7 +57,7 @@ class NumbaEncoder:
 
     def __init__(self, pattern: int, tokens: TokenTable, merges: MergeTable) -> None:
         self.pattern = pattern
-        self.classes = split_classes()
+        self.classes = char_classes()
         self.tokens = tokens
         self.merges = merges
 
@@ -99,8 +65,8 @@ class NumbaEncoder:
     def for_pattern(
         cls, pat_str: str, mergeable_ranks: Mapping[bytes, int], merges: MergeTable
     ) -> NumbaEncoder | None:
-        """An encoder if `pat_str` is exactly one of NUMBA_PATTERNS, else None."""
-        pattern = NUMBA_PATTERNS.get(pat_str)
+        """An encoder if `pat_str` is exactly a registered pattern, else None."""
+        pattern = pattern_id(pat_str)
         if pattern is None:
             return None
         return cls(pattern, TokenTable.from_ranks(mergeable_ranks), merges)
@@ -116,7 +82,7 @@ class NumbaEncoder:
         out_ids = np.empty(data.shape[0], dtype=np.uint32)
         out_text_ends = np.zeros(len(texts), dtype=np.int64)
         t, m = self.tokens, self.merges
-        n_last = bpe_encode.encode_texts(
+        n_last = kernels.encode_texts(
             self.pattern, data, text_ends, self.classes,
             t.slots, t.arena, t.starts, t.ranks, t.hashes,
             m.byte_ranks, m.row_ptr, m.right_ids, m.merged_ids,

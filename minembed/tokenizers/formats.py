@@ -18,9 +18,10 @@ import binascii
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from minembed._files import atomic_write
 
 if TYPE_CHECKING:
     from minembed.tokenizers.encoding import Encoding
@@ -31,15 +32,8 @@ FORMAT_VERSION = 1
 
 def _write_atomically(path: str | os.PathLike, text: str) -> None:
     """Write text to path through a temporary file, so a failure leaves nothing half-written."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(path, "w", newline="\n") as f:
+        f.write(text)
 
 
 def _add_rank(ranks: dict[bytes, int], seen: dict[int, bytes], token: bytes, rank: int, where: str) -> None:

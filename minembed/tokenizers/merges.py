@@ -13,7 +13,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class MergeTable:
-    """Integer form of the mergeable ranks, as the kernels in `minembed.kernels.bpe` expect.
+    """Integer form of the mergeable ranks, as the kernels in `minembed.tokenizers.kernels.merge` expect.
 
     byte_ranks (256,) int64: id of each single byte (-1 if missing);
     row_ptr (V+1,), right_ids (M,), merged_ids (M,) int64: CSR pair table
@@ -67,10 +67,10 @@ class MergeTable:
         """BPE every piece (no whole-token shortcut). Returns (ids (N,) int64, offsets (P+1,) int64).
 
         Piece p's ids are ids[offsets[p]:offsets[p+1]]; an id of -1 marks a byte that is not a token.
-        kernel: `kernels.bpe.bpe_encode_pieces` (the default) or its twin in `kernels.bpe_numpy`.
+        kernel: `kernels.merge.bpe_encode_pieces` (the default) or its twin in `kernels.merge_numpy`.
         """
         if kernel is None:
-            from minembed.kernels.bpe import bpe_encode_pieces as kernel  # loaded on first use
+            from minembed.tokenizers.kernels.merge import bpe_encode_pieces as kernel  # loaded on first use
         lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
         offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])

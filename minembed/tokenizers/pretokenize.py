@@ -5,9 +5,12 @@ bytes) and how often it occurs. The corpus is read as a stream of texts and grou
 batches of about a million characters. Memory stays at (distinct pieces + a few batches).
 
 Two engines give the same counts:
-- the default GPT-4 pattern runs in Numba (`kernels.pretokenize_gpt4`): each batch is
-  encoded to UTF-8, split and counted into a per-thread hash table without creating a
-  Python object per piece, on `num_threads` threads (the kernels release the GIL);
+- a pattern registered in `minembed.text.patterns` (the default GPT-4 pattern, gpt2,
+  cl100k, o200k) runs in Numba (`tokenizers.kernels.count`, with the matchers of
+  `minembed.text`): each batch is encoded to UTF-8, split and counted into a per-thread
+  hash table without creating a Python object per piece, on `num_threads` threads (the
+  kernels release the GIL); one huge text is cut at the pattern's safe cut points
+  (`minembed.text.cuts`) so that every thread gets work;
 - any other pattern runs with the `regex` module (`findall` + `Counter`). Its matching
   needs the GIL for every piece it returns, so extra threads barely help there.
 
@@ -17,9 +20,9 @@ byte values with int64 offsets, never one Python list per piece.
 >>> count_pieces(["hello world", "hello"], r"\\w+| \\w+")
 {b'hello': 2, b' world': 1}
 """
+
 from __future__ import annotations
 
-import functools
 import queue
 import threading
 from collections import Counter
@@ -29,38 +32,32 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import regex
 
-from minembed.tokenizers import char_classes
-from minembed.tokenizers.train_kernels import training_kernels
-from minembed.tokenizers.patterns import GPT4_SPLIT_PATTERN
+from minembed.text.classes import char_classes
+from minembed.text.cuts import SafeCuts, safe_cuts
+from minembed.text.patterns import pattern_id
 
 # Characters per batch handed to one thread: big enough to amortise the hand-off, small
 # enough that a few batches in flight cost little memory.
 BATCH_CHARS = 1 << 18
 
 
-# Under the GPT-4 pattern no piece holds a newline followed by a letter (no alternative can
-# match across one), and no match before such a newline looks past it, so a text cut right
-# after one splits into exactly the same pieces. This lets one huge text use every thread.
-_SAFE_CUT_GPT4 = regex.compile(r"\n(?=\p{L})")
-
-
-def _cut_long_text(text: str) -> Iterator[str]:
-    """`text` in parts of about BATCH_CHARS characters, cut only where the GPT-4 pattern allows."""
+def _cut_long_text(text: str, cuts: SafeCuts) -> Iterator[str]:
+    """`text` in parts of about BATCH_CHARS characters, cut only at the pattern's safe cut points."""
     start = 0
     while len(text) - start > 2 * BATCH_CHARS:
-        cut = _SAFE_CUT_GPT4.search(text, start + BATCH_CHARS)
+        cut = cuts.next_cut(text, start + BATCH_CHARS)
         if cut is None:
             break
-        yield text[start:cut.end()]
-        start = cut.end()
+        yield text[start:cut]
+        start = cut
     yield text[start:]
 
 
-def _batches(texts: str | Iterable[str], cut_long_texts: bool = False) -> Iterator[list[str]]:
+def _batches(texts: str | Iterable[str], cuts: SafeCuts | None = None) -> Iterator[list[str]]:
     """Group the texts into lists of about BATCH_CHARS characters.
 
-    A long text is its own batch, or, with `cut_long_texts` (GPT-4 pattern only), is cut
-    into batch-sized parts at safe places.
+    A long text is its own batch, or, given the pattern's safe `cuts`, is cut into
+    batch-sized parts there.
     """
     if isinstance(texts, str):
         texts = (texts,)
@@ -72,7 +69,7 @@ def _batches(texts: str | Iterable[str], cut_long_texts: bool = False) -> Iterat
                 f"texts must be a str or an iterable of str, but item {i} is {type(text).__name__}: "
                 f"{text!r:.60}; decode bytes first, e.g. `data.decode('utf-8')`"
             )
-        parts = _cut_long_text(text) if cut_long_texts and len(text) > 2 * BATCH_CHARS else (text,)
+        parts = _cut_long_text(text, cuts) if cuts is not None and len(text) > 2 * BATCH_CHARS else (text,)
         for part in parts:
             batch.append(part)
             size += len(part)
@@ -159,37 +156,11 @@ def pack_pieces(piece_counts: dict[bytes, int]) -> tuple[np.ndarray, np.ndarray,
     return tokens, offsets, counts
 
 
-# ---------------------------------------------------------------- the Numba engine (GPT-4 pattern)
-
-
-@functools.lru_cache(maxsize=1)
-def gpt4_classes() -> np.ndarray:
-    """(0x110000,) uint8: the character class bits of every code point, as the `regex` module sees them.
-
-    Bits: LETTER (\\p{L}), NUMBER (\\p{N}), SPACE (\\s); bits 4-7 the case-insensitive contraction
-    letter (s, d, m, t, l, v, e, r -> 1..8). Built in about 0.1 s, once per process.
-    """
-    code_points = np.arange(0x110000, dtype=np.uint32)
-    code_points[0xD800:0xE000] = 0  # surrogates cannot occur in UTF-8 text
-    every_char = code_points.tobytes().decode("utf-32-le")
-    classes = np.zeros(0x110000, dtype=np.uint8)
-    for flag, pat in (
-        (char_classes.LETTER, r"\p{L}+"),
-        (char_classes.NUMBER, r"\p{N}+"),
-        (char_classes.SPACE, r"\s+"),
-    ):
-        for m in regex.finditer(pat, every_char):
-            classes[m.start():m.end()] |= flag
-    for code, letter in enumerate(char_classes.CONTRACTION_LETTERS, start=1):
-        for m in regex.finditer(f"(?i:{letter})", every_char):
-            classes[m.start()] |= code << char_classes.FOLD_SHIFT
-    classes[0xD800:0xE000] = 0
-    classes[0] = 0
-    return classes
+# ---------------------------------------------------------------- the Numba engine (registered patterns)
 
 
 class PieceTable:
-    """Distinct pieces and their counts, in the arrays `kernels.pretokenize_gpt4.add_pieces` grows."""
+    """Distinct pieces and their counts, in the arrays `tokenizers.kernels.count.add_pieces` grows."""
 
     def __init__(self) -> None:
         self.table = np.full(1 << 12, -1, dtype=np.int32)
@@ -200,17 +171,20 @@ class PieceTable:
         self.n_pieces = 0
 
     def add(self, data: np.ndarray, piece_ends: np.ndarray, n_new: int, weights: np.ndarray) -> None:
-        state = training_kernels().add_pieces(
-            data, piece_ends, n_new, weights,
-            self.table, self.arena, self.starts, self.counts, self.hashes, self.n_pieces,
+        from minembed.tokenizers.kernels import count  # Numba, loaded on first use
+
+        state = count.add_pieces(
+            data, piece_ends, n_new, weights, self.table, self.arena, self.starts, self.counts, self.hashes, self.n_pieces
         )
         self.table, self.arena, self.starts, self.counts, self.hashes, self.n_pieces = state
 
-    def count(self, data: np.ndarray, text_ends: np.ndarray, classes: np.ndarray) -> int:
-        """Split UTF-8 `data` (texts ending at `text_ends`) and count its pieces; returns how many."""
-        *state, seen = training_kernels().count_gpt4(
-            data, text_ends, classes,
-            self.table, self.arena, self.starts, self.counts, self.hashes, self.n_pieces,
+    def count(self, pattern: int, data: np.ndarray, text_ends: np.ndarray, classes: np.ndarray) -> int:
+        """Split UTF-8 `data` (texts ending at `text_ends`) with `pattern` and count its pieces; returns how many."""
+        from minembed.tokenizers.kernels import count
+
+        *state, seen = count.count_pieces(
+            pattern, data, text_ends, classes, self.table, self.arena, self.starts, self.counts, self.hashes,
+            self.n_pieces,
         )
         self.table, self.arena, self.starts, self.counts, self.hashes, self.n_pieces = state
         return seen
@@ -231,7 +205,7 @@ class PieceTable:
 _NO_WEIGHTS = np.zeros(0, dtype=np.int64)
 
 
-def _count_batch_gpt4(table: PieceTable, batch: list[str], classes: np.ndarray, split_specials) -> int:
+def _count_batch_numba(table: PieceTable, pattern: int, batch: list[str], classes: np.ndarray, split_specials) -> int:
     """Split and count one batch into `table`; returns the number of pieces."""
     encoded = []
     for text in batch:
@@ -239,7 +213,7 @@ def _count_batch_gpt4(table: PieceTable, batch: list[str], classes: np.ndarray, 
             encoded.append(_utf8(segment))
     data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     text_ends = np.cumsum(np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded)))
-    return table.count(data, text_ends, classes)
+    return table.count(pattern, data, text_ends, classes)
 
 
 def _utf8(text: str) -> bytes:
@@ -253,12 +227,13 @@ def _utf8(text: str) -> bytes:
         ) from None
 
 
-def _count_gpt4(texts, special_tokens: list[str], num_threads: int, progress) -> PieceTable:
+def _count_numba(texts, pat_str: str, special_tokens: list[str], num_threads: int, progress) -> PieceTable:
     """The threaded Numba engine: one PieceTable per worker, merged at the end."""
-    classes = gpt4_classes()
+    pattern = pattern_id(pat_str)
+    classes = char_classes()
     split_specials = _special_splitter(special_tokens)
-    # a cut could fall inside a special token only if the token holds a newline
-    cut_long_texts = not any("\n" in token for token in special_tokens)
+    # a cut could fall inside a special token only if the token holds whitespace
+    cuts = None if any(regex.search(r"\s", token) for token in special_tokens) else safe_cuts(pat_str)
     tables = [PieceTable() for _ in range(max(1, num_threads))]
     work: queue.Queue = queue.Queue(maxsize=len(tables))  # bounds the batches held in memory
     errors: list[BaseException] = []
@@ -268,7 +243,7 @@ def _count_gpt4(texts, special_tokens: list[str], num_threads: int, progress) ->
             if errors:
                 continue  # drain the queue after a failure
             try:
-                n = _count_batch_gpt4(table, batch, classes, split_specials)
+                n = _count_batch_numba(table, pattern, batch, classes, split_specials)
                 if progress is not None:
                     progress(n)
             except BaseException as exc:  # re-raised in the caller's thread
@@ -278,7 +253,7 @@ def _count_gpt4(texts, special_tokens: list[str], num_threads: int, progress) ->
     for thread in threads:
         thread.start()
     try:
-        for batch in _batches(texts, cut_long_texts):
+        for batch in _batches(texts, cuts):
             if errors:
                 break
             work.put(batch)
@@ -304,10 +279,10 @@ def count_pieces_packed(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distinct pieces as (tokens (T,) int32, offsets (P+1,) int64, counts (P,) int64).
 
-    Uses the Numba engine for the GPT-4 pattern, the `regex` module for any other. The order
-    of the pieces is unspecified (BPE training does not depend on it).
+    Uses the Numba engine for a registered pattern, the `regex` module for any other. The
+    order of the pieces is unspecified (BPE training does not depend on it).
     """
-    if pat_str != GPT4_SPLIT_PATTERN:
+    if pattern_id(pat_str) is None:
         counts = count_pieces(texts, pat_str, special_tokens=special_tokens, num_threads=num_threads, progress=progress)
         return pack_pieces(counts)
-    return _count_gpt4(texts, list(special_tokens), num_threads, progress).packed()
+    return _count_numba(texts, pat_str, list(special_tokens), num_threads, progress).packed()

@@ -17,7 +17,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from minembed.tokenizers import patterns
+from minembed._files import atomic_write
+from minembed.text import patterns
 from minembed.tokenizers.cache import cache_dir
 from minembed.tokenizers.encoding import Encoding
 from minembed.tokenizers.formats import load_gpt2_bpe, load_tiktoken_bpe
@@ -123,13 +124,8 @@ def _download(relpath: str, target: Path) -> None:
     if got != expected:
         raise ValueError(f"the download of {url} has SHA-256 {got}, expected {expected}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_write(target, "wb") as f:
+        f.write(data)
 
 
 def find_encoding_file(relpath: str) -> Path:

@@ -7,14 +7,14 @@ ties going to the smallest `(left_id, right_id)`, applied left to right without 
 every piece. The merge made k-th becomes token 256 + k; its bytes are its two parts' bytes.
 
 Two stages: `pretokenize.count_pieces_packed` (two threads over batches of the streamed
-corpus; Numba for the default pattern), then the Numba merge loop
-`kernels.bpe_train.train_merges` on flat integer arrays. Both run from an ahead-of-time build
-when one can be made (`train_kernels.py`), so that training needs no Numba runtime.
+corpus; Numba for the registered patterns, the default GPT-4 one included), then the Numba
+merge loop `tokenizers.kernels.train_merges` on flat integer arrays.
 
 >>> enc = train_bpe(["low lower lowest"] * 10, 260)  # (l, o) and (o, w) tie at 30: smaller wins
 >>> [enc.decode_single_token_bytes(t) for t in range(256, 260)]
 [b'lo', b'low', b' low', b' lowe']
 """
+
 from __future__ import annotations
 
 import sys
@@ -25,22 +25,17 @@ from collections.abc import Iterable
 import numpy as np
 import regex
 
+from minembed.text.patterns import GPT4_SPLIT_PATTERN
 from minembed.tokenizers.encoding import Encoding
-from minembed.tokenizers.patterns import GPT4_SPLIT_PATTERN
 from minembed.tokenizers.pretokenize import count_pieces_packed
-from minembed.tokenizers.train_kernels import training_kernels
 
 __all__ = ["train_bpe", "train_bpe_ranks"]
-
-
-class VocabSizeTypeError(ValueError, TypeError):
-    """A non-integer vocab_size: a ValueError (as the issue asks) that is also a TypeError (as rustbpe raises)."""
 
 
 def _check_vocab_size(vocab_size: object, n_special: int) -> int:
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)):
         whole = isinstance(vocab_size, float) and vocab_size.is_integer()
-        raise VocabSizeTypeError(
+        raise TypeError(
             f"vocab_size must be an integer, got {vocab_size!r} ({type(vocab_size).__name__}); "
             f"pass e.g. vocab_size={int(vocab_size) if whole else 32768}"
         )
@@ -94,34 +89,20 @@ def _show_progress(progress: bool | None) -> bool:
     return bool(progress)
 
 
-def _return_freed_memory() -> None:
-    """Give the memory the counting threads freed back to the OS before the merges start.
-
-    glibc keeps what a thread freed in that thread's arena; measured 20-25 MB of peak memory on
-    a 100 MB corpus (benchmarks/bench_train.py). Elsewhere this does nothing.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
-
-
 def _run_merges(tokens, offsets, counts, n_merges: int, show: bool) -> np.ndarray:
     """The Numba merge loop; with a progress bar it runs in a thread (it releases the GIL)."""
+    from minembed.tokenizers.kernels.train_merges import train_merges  # Numba, loaded on first use
+
     done = np.zeros(1, dtype=np.int64)
     if not show or n_merges == 0:
-        return training_kernels().train_merges(tokens, offsets, counts, n_merges, done)
+        return train_merges(tokens, offsets, counts, n_merges, done)
     from tqdm.auto import tqdm
 
     result: dict[str, object] = {}
 
     def work() -> None:
         try:
-            result["merges"] = training_kernels().train_merges(tokens, offsets, counts, n_merges, done)
+            result["merges"] = train_merges(tokens, offsets, counts, n_merges, done)
         except BaseException as exc:  # pragma: no cover - re-raised below
             result["error"] = exc
 
@@ -169,7 +150,6 @@ def _train_ranks(texts, vocab_size, pat_str, special_tokens, progress, warn_stac
             tokens, offsets, counts = count_pieces_packed(texts, pat_str, special_tokens=specials, progress=bar.update)
     else:
         tokens, offsets, counts = count_pieces_packed(texts, pat_str, special_tokens=specials)
-    _return_freed_memory()
     merges = _run_merges(tokens, offsets, counts, n_merges, show)
 
     if len(merges) < n_merges:

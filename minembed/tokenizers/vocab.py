@@ -17,6 +17,8 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+from minembed._files import atomic_write
+
 _FORMAT = "minembed.vocab"
 _VERSION = 1
 
@@ -133,13 +135,8 @@ class Vocab:
             "tokens": list(self._itos),
             "special_tokens": list(self._special_tokens),
         }
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_write(path, "w") as f:
+            f.write(json.dumps(payload, ensure_ascii=False, indent=1))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Vocab:

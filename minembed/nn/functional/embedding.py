@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from minembed.kernels import embedding as kernels
-from minembed.kernels import embedding_numpy as twins
+from minembed.nn.kernels import embedding as kernels
+from minembed.nn.kernels import embedding_numpy as twins
 from minembed.nn._checks import (
     FLOAT_DTYPES,
     check_float_table,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minembed.kernels import embedding_bag as kernels
-from minembed.kernels import embedding_bag_numpy as twins
+from minembed.nn.kernels import embedding_bag as kernels
+from minembed.nn.kernels import embedding_bag_numpy as twins
 from minembed.nn._checks import (
     as_index_array,
     check_float_table,

@@ -1,4 +1,4 @@
-"""NumPy twins of `minembed.kernels.embedding`, with the same signatures and results.
+"""NumPy twins of `minembed.nn.kernels.embedding`, with the same signatures and results.
 
 They are the readable definition of what each kernel does; the tests run both and compare.
 """

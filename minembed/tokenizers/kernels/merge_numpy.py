@@ -1,4 +1,4 @@
-"""Pure-Python twin of `minembed.kernels.bpe`, with the same signature and results.
+"""Pure-Python twin of `minembed.tokenizers.kernels.merge`, with the same signature and results.
 
 This is the readable definition of the merge rule: quadratic in the piece length, so use it
 on short inputs only. The tests run it against the Numba kernel.
@@ -34,7 +34,7 @@ def bpe_merge(piece: bytes, byte_ranks, row_ptr, right_ids, merged_ids) -> list[
 
 
 def bpe_encode_pieces(data, piece_offsets, byte_ranks, row_ptr, right_ids, merged_ids, out_ids, out_offsets):
-    """BPE-merge every piece of `data` into out_ids / out_offsets (see `kernels.bpe`)."""
+    """BPE-merge every piece of `data` into out_ids / out_offsets (see `merge.py`)."""
     raw = bytes(data)
     n_out = 0
     out_offsets[0] = 0

@@ -1,7 +1,13 @@
-"""The pre-tokenization split patterns (regex syntax of the `regex` module) and special tokens.
+"""The split patterns (regex syntax of the `regex` module), their registry, and special tokens.
 
 These strings are public facts about each encoding: the text is first cut into pieces by the
-pattern, and BPE then runs inside each piece, never across two.
+pattern, and BPE then runs inside each piece, never across two. A pattern registered in
+`PATTERN_IDS` has a hand-written Numba matcher (`minembed.text.kernels.split`), used by
+encoding, BPE training and `tokenize_files`; any other pattern runs on the `regex` module.
+A pattern is recognised by its exact text, never by an encoding's name.
+
+>>> pattern_id(GPT4_SPLIT_PATTERN) == GPT4, pattern_id(r"\\w+")
+(True, None)
 """
 from __future__ import annotations
 
@@ -40,3 +46,25 @@ GPT4_SPLIT_PATTERN = (
     r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*"""
     r"""|\s*[\r\n]|\s+(?!\S)|\s+"""
 )
+
+
+# Matcher ids of the registered patterns (0 is never used: it would mean "no matcher").
+# To add a pattern: its text here, an id, a matcher in kernels/split.py, its safe cut points
+# in cuts.py, and its tests in tests/test_split.py.
+GPT2 = 1  # gpt2 and r50k_base
+CL100K = 2
+O200K = 3
+GPT4 = 4  # rustbpe's default training pattern
+
+PATTERN_IDS = {
+    GPT2_SPLIT_PATTERN: GPT2,
+    CL100K_SPLIT_PATTERN: CL100K,
+    O200K_SPLIT_PATTERN: O200K,
+    GPT4_SPLIT_PATTERN: GPT4,
+}
+PATTERNS = {pattern_id: pattern for pattern, pattern_id in PATTERN_IDS.items()}
+
+
+def pattern_id(pat_str: str) -> int | None:
+    """The matcher id of `pat_str` if it is, character for character, a registered pattern; else None."""
+    return PATTERN_IDS.get(pat_str)

@@ -1,8 +1,10 @@
-"""The Numba GPT-4 pre-tokenizer: it splits exactly like `regex.findall(GPT4_SPLIT_PATTERN)`.
+"""Counting pieces for BPE training: the Numba engine counts exactly like `regex.findall` + Counter.
 
-The kernels in `minembed.kernels.pretokenize_gpt4` are compared with their twins (which
-use the `regex` module and dicts) and with the regex engine of `count_pieces`.
+The kernels in `minembed.tokenizers.kernels.count` are compared with their twins (which use
+the `regex` module and dicts) and with the regex engine of `count_pieces`, for every
+registered pattern. (The matchers themselves are tested in test_split.py.)
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,10 +13,13 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minembed.kernels import pretokenize_gpt4, pretokenize_gpt4_numpy
+from minembed.text.classes import char_classes
+from minembed.text.cuts import safe_cuts
+from minembed.text.kernels import split_numpy
+from minembed.text.patterns import GPT4, GPT4_SPLIT_PATTERN, PATTERNS
 from minembed.tokenizers import pretokenize
-from minembed.tokenizers.patterns import GPT4_SPLIT_PATTERN
-from minembed.tokenizers.pretokenize import PieceTable, count_pieces, count_pieces_packed, gpt4_classes
+from minembed.tokenizers.kernels import count, count_numpy
+from minembed.tokenizers.pretokenize import PieceTable, count_pieces, count_pieces_packed
 
 # Characters where the pattern's alternatives meet: contraction letters in every case (and the
 # long s U+017F, which case-folds to s), apostrophes, every kind of whitespace and newline
@@ -31,10 +36,10 @@ def encode_texts(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return data, np.cumsum([len(e) for e in encoded], dtype=np.int64)
 
 
-def split(module, texts: list[str]) -> list[bytes]:
+def split(texts: list[str], pattern: int = GPT4) -> list[bytes]:
     data, text_ends = encode_texts(texts)
     piece_ends = np.empty(len(data), dtype=np.int64)
-    n = module.split_gpt4(data, text_ends, gpt4_classes(), piece_ends)
+    n = split_numpy.split_pieces(pattern, data, text_ends, char_classes(), piece_ends)
     bounds = [0] + piece_ends[:n].tolist()
     return [data[a:b].tobytes() for a, b in zip(bounds, bounds[1:])]
 
@@ -49,51 +54,29 @@ def fresh_state():
     return t.table, t.arena, t.starts, t.counts, t.hashes, t.n_pieces
 
 
-def test_golden_split():
-    text = "Hello world's 12345 don'T  \n\n  x!!\r\n 'll ſ 'ſ"
-    expected = ["Hello", " world", "'s", " ", "123", "45", " don", "'T", "  \n\n", " ", " x", "!!\r\n",
-                " '", "ll", " ſ", " '", "ſ"]
-    assert regex.findall(GPT4_SPLIT_PATTERN, text) == expected  # the definition, checked by hand
-    assert split(pretokenize_gpt4, [text]) == [p.encode() for p in expected]
-
-
-def test_class_table_sanity():
-    classes = gpt4_classes()
-    assert classes.shape == (0x110000,) and classes.dtype == np.uint8
-    assert classes[ord("a")] & pretokenize_gpt4.LETTER and classes[ord("٣")] & pretokenize_gpt4.NUMBER
-    assert classes[0x3000] & pretokenize_gpt4.SPACE and not classes[0x1C] & pretokenize_gpt4.SPACE
-    assert classes[ord("ſ")] >> pretokenize_gpt4.FOLD_SHIFT == 1 == classes[ord("S")] >> pretokenize_gpt4.FOLD_SHIFT
-
-
-@given(texts=texts_strategy)
-def test_split_equals_regex(texts):
-    expected = [p.encode("utf-8") for t in texts for p in regex.findall(GPT4_SPLIT_PATTERN, t)]
-    assert split(pretokenize_gpt4, texts) == expected
-    assert split(pretokenize_gpt4_numpy, texts) == expected
-
-
+@pytest.mark.parametrize("pattern", sorted(PATTERNS))
 @given(texts=texts_strategy, more=texts_strategy)
-def test_count_kernel_equals_twin(texts, more):
-    classes = gpt4_classes()
+def test_count_kernel_equals_twin(pattern, texts, more):
+    classes = char_classes()
     fast, twin = fresh_state(), fresh_state()
     for batch in (texts, more):  # two calls: the second one finds pieces already in the table
         data, text_ends = encode_texts(batch)
-        *fast, seen_fast = pretokenize_gpt4.count_gpt4(data, text_ends, classes, *fast)
-        *twin, seen_twin = pretokenize_gpt4_numpy.count_gpt4(data, text_ends, classes, *twin)
+        *fast, seen_fast = count.count_pieces(pattern, data, text_ends, classes, *fast)
+        *twin, seen_twin = count_numpy.count_pieces(pattern, data, text_ends, classes, *twin)
         assert seen_fast == seen_twin
         assert as_dict(fast) == as_dict(twin)
-    assert as_dict(fast) == count_pieces(texts + more, GPT4_SPLIT_PATTERN)
+    assert as_dict(fast) == count_pieces(texts + more, PATTERNS[pattern])
 
 
 @given(texts=texts_strategy, weights_seed=st.integers(0, 2**32 - 1))
 def test_add_pieces_with_weights_equals_twin(texts, weights_seed):
-    pieces = split(pretokenize_gpt4_numpy, texts)
+    pieces = split(texts)
     data = np.frombuffer(b"".join(pieces), dtype=np.uint8)
     piece_ends = np.cumsum([len(p) for p in pieces], dtype=np.int64)
     weights = np.random.default_rng(weights_seed).integers(1, 1000, len(pieces)).astype(np.int64)
     args = (data, piece_ends, len(pieces), weights)
-    fast = pretokenize_gpt4.add_pieces(*args, *fresh_state())
-    twin = pretokenize_gpt4_numpy.add_pieces(*args, *fresh_state())
+    fast = count.add_pieces(*args, *fresh_state())
+    twin = count_numpy.add_pieces(*args, *fresh_state())
     assert as_dict(fast) == as_dict(twin)
     assert sum(as_dict(fast).values()) == int(weights.sum())
 
@@ -103,9 +86,9 @@ def test_tables_grow_and_merge(corpora):
     lines = corpora["tinyshakespeare.txt"].splitlines(keepends=True)
     half = len(lines) // 2
     first, second, whole = PieceTable(), PieceTable(), PieceTable()
-    classes = gpt4_classes()
+    classes = char_classes()
     for table, part in ((first, lines[:half]), (second, lines[half:]), (whole, lines)):
-        table.count(*encode_texts(part), classes)
+        table.count(GPT4, *encode_texts(part), classes)
     first.add_table(second)
     merged = {bytes(k): v for k, v in as_dict((first.table, first.arena, first.starts, first.counts,
                                                 first.hashes, first.n_pieces)).items()}
@@ -159,7 +142,7 @@ def test_cutting_a_long_text_keeps_every_piece(text):
     old = pretokenize.BATCH_CHARS
     pretokenize.BATCH_CHARS = 1
     try:
-        parts = list(pretokenize._cut_long_text(text))
+        parts = list(pretokenize._cut_long_text(text, safe_cuts(GPT4_SPLIT_PATTERN)))
     finally:
         pretokenize.BATCH_CHARS = old
     assert "".join(parts) == text
@@ -170,7 +153,7 @@ def test_cutting_a_long_text_keeps_every_piece(text):
 def test_one_huge_text_is_cut_and_counted_on_all_threads(corpora, monkeypatch):
     monkeypatch.setattr(pretokenize, "BATCH_CHARS", 2000)
     text = corpora["tinyshakespeare.txt"][:200_000]
-    assert len(list(pretokenize._batches(text, cut_long_texts=True))) > 50
+    assert len(list(pretokenize._batches(text, safe_cuts(GPT4_SPLIT_PATTERN)))) > 50
     tokens, offsets, counts = count_pieces_packed(text, GPT4_SPLIT_PATTERN)
     got = {tokens[a:b].astype(np.uint8).tobytes(): int(c) for a, b, c in zip(offsets[:-1], offsets[1:], counts)}
     assert got == count_pieces(text, GPT4_SPLIT_PATTERN)

@@ -1,4 +1,4 @@
-"""The readable twins of `bpe_encode`: the same signatures, built on `regex`, dicts and `bpe_numpy`.
+"""The readable twins of `encode`: the same signatures, built on `regex`, dicts and `merge_numpy`.
 
 `encode_texts` here is tiktoken's rule written plainly: split each text with the pattern
 (the `regex` module), then each piece is its token if it is one, else the BPE merge of its
@@ -8,37 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from minembed.kernels import bpe_numpy, pretokenize_tiktoken_numpy
-
-_MASK64 = (1 << 64) - 1
-
-
-def _hash(piece: bytes) -> int:
-    """FNV-1a, then the kernel's mixing step, as a signed int64."""
-    h = 0xCBF29CE484222325
-    for byte in piece:
-        h = ((h ^ byte) * 0x100000001B3) & _MASK64
-
-    def signed(x: int) -> int:
-        x &= _MASK64
-        return x - (1 << 64) if x >= 1 << 63 else x
-
-    h = signed(h)
-    h = signed(h ^ (h >> 32))
-    h = signed(h * 0x9E3779B97F4A7C15)
-    return signed(h ^ (h >> 29))
-
+from minembed.text.kernels import split_numpy
+from minembed.text.kernels.hash_numpy import piece_hash, slot_table
+from minembed.tokenizers.kernels import merge_numpy
 
 def build_token_table(arena: np.ndarray, starts: np.ndarray, slots: np.ndarray) -> np.ndarray:
     """Fill `slots` (S,) int32 (all -1, S a power of two >= 2 T) with the T tokens; returns hashes (T,) int64."""
     n_tokens = len(starts) - 1
-    hashes = np.array([_hash(arena[starts[t]:starts[t + 1]].tobytes()) for t in range(n_tokens)], dtype=np.int64)
-    mask = len(slots) - 1
-    for t in range(n_tokens):  # linear probing, as in the kernel
-        s = int(hashes[t]) & mask
-        while slots[s] != -1:
-            s = (s + 1) & mask
-        slots[s] = t
+    hashes = np.array([piece_hash(arena, starts[t], starts[t + 1]) for t in range(n_tokens)], dtype=np.int64)
+    slots[:] = slot_table(hashes, n_tokens, len(slots))
     return hashes
 
 
@@ -60,7 +38,7 @@ def encode_texts(
     """Encode each UTF-8 text of `data`, texts ending at `text_ends`; see the kernel for the contract."""
     token_ids = {arena[starts[t]:starts[t + 1]].tobytes(): int(ranks[t]) for t in range(len(starts) - 1)}
     piece_ends = np.empty(len(data), dtype=np.int64)
-    n_pieces = pretokenize_tiktoken_numpy.split_pieces(pattern, data, text_ends, classes, piece_ends)
+    n_pieces = split_numpy.split_pieces(pattern, data, text_ends, classes, piece_ends)
     raw = bytes(data)
     ends = piece_ends[:n_pieces].tolist()
     n_out = 0
@@ -74,7 +52,7 @@ def encode_texts(
             if piece in token_ids:
                 ids = [token_ids[piece]]
             else:
-                ids = bpe_numpy.bpe_merge(piece, byte_ranks, row_ptr, right_ids, merged_ids)
+                ids = merge_numpy.bpe_merge(piece, byte_ranks, row_ptr, right_ids, merged_ids)
             out_ids[n_out:n_out + len(ids)] = np.array(ids, dtype=np.int64).astype(np.uint32)
             n_out += len(ids)
             n_last = len(ids)

@@ -3,7 +3,7 @@
 Input: the distinct pieces of a corpus as one flat int32 array of byte values, `tokens (T,)`,
 cut by `offsets (P+1,)` int64, with `counts (P,)` int64 (how often each piece occurs).
 Output: `merges (M, 2)` int32, M <= n_merges; merge k made token 256 + k out of (left, right).
-NumPy/pure-Python twin with the same signature: `bpe_train_numpy.py`.
+NumPy/pure-Python twin with the same signature: `train_merges_numpy.py`.
 
 Rule (rustbpe's): the pair with the largest count (summed over pieces, weighted by their
 counts) is merged next; equal counts go to the smallest (left, right); within a piece the

@@ -7,11 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minembed
-from minembed.kernels import bpe, bpe_numpy
+from minembed.tokenizers.kernels import merge, merge_numpy
 from minembed.tokenizers.merges import MergeTable
 from reference.tiktoken_ref import get_encoding as tiktoken_encoding
 
-KERNELS = {"numba": bpe.bpe_encode_pieces, "python": bpe_numpy.bpe_encode_pieces}
+KERNELS = {"numba": merge.bpe_encode_pieces, "python": merge_numpy.bpe_encode_pieces}
 
 
 def byte_vocab(*merged: bytes) -> dict[bytes, int]:
@@ -31,7 +31,7 @@ def test_pair_table_by_hand():
         for k in range(table.row_ptr[left], table.row_ptr[left + 1]):
             pairs[(left, int(table.right_ids[k]))] = int(table.merged_ids[k])
     assert pairs == {(0, 1): 2, (2, 1): 3, (0, 4): 3, (1, 1): 4}
-    for lookup in (bpe.pair_rank, bpe_numpy.pair_rank):
+    for lookup in (merge.pair_rank, merge_numpy.pair_rank):
         args = (table.row_ptr, table.right_ids, table.merged_ids)
         assert lookup(*args, 0, 1) == 2
         assert lookup(*args, 0, 4) == 3
@@ -87,8 +87,8 @@ def test_kernel_equals_twin_on_random_vocabularies(merged, pieces):
     """Dense vocabularies over a 4-letter alphabet make ties and long merge chains common;
     pieces longer than 64 bytes take the kernel's heap path."""
     table = MergeTable.from_ranks(byte_vocab(*merged))
-    fast = table.encode_pieces(pieces, kernel=bpe.bpe_encode_pieces)
-    slow = table.encode_pieces(pieces, kernel=bpe_numpy.bpe_encode_pieces)
+    fast = table.encode_pieces(pieces, kernel=merge.bpe_encode_pieces)
+    slow = table.encode_pieces(pieces, kernel=merge_numpy.bpe_encode_pieces)
     assert fast == slow
     ranks = byte_vocab(*merged)
     id_to_bytes = {i: t for t, i in ranks.items()}
@@ -99,8 +99,8 @@ def test_kernel_equals_twin_on_random_vocabularies(merged, pieces):
 def test_kernel_equals_twin_and_tiktoken_on_cl100k(pieces):
     ours = minembed.get_encoding("cl100k_base")
     theirs = tiktoken_encoding("cl100k_base")
-    fast = ours._table.encode_pieces(pieces, kernel=bpe.bpe_encode_pieces)
-    assert fast == ours._table.encode_pieces(pieces, kernel=bpe_numpy.bpe_encode_pieces)
+    fast = ours._table.encode_pieces(pieces, kernel=merge.bpe_encode_pieces)
+    assert fast == ours._table.encode_pieces(pieces, kernel=merge_numpy.bpe_encode_pieces)
     # tiktoken's whole-piece shortcut can differ from a full merge only when the piece is a token.
     for piece, ids in zip(pieces, fast):
         if piece and piece not in ours.mergeable_ranks:
@@ -110,8 +110,8 @@ def test_kernel_equals_twin_and_tiktoken_on_cl100k(pieces):
 @pytest.mark.parametrize("piece", [b"x" * 300, b" " * 257, b"0" * 200, "héllo wörld 你好 ".encode() * 20])
 def test_long_pieces_heap_path_equals_twin(piece):
     table = minembed.get_encoding("gpt2")._table
-    fast = table.encode_pieces([piece], kernel=bpe.bpe_encode_pieces)
-    assert fast == table.encode_pieces([piece], kernel=bpe_numpy.bpe_encode_pieces)
+    fast = table.encode_pieces([piece], kernel=merge.bpe_encode_pieces)
+    assert fast == table.encode_pieces([piece], kernel=merge_numpy.bpe_encode_pieces)
     assert fast[0] == tiktoken_encoding("gpt2")._encode_single_piece(piece)
 
 

@@ -1,4 +1,4 @@
-"""The readable twin of `bpe_train.train_merges`: the same incremental algorithm in plain Python.
+"""The readable twin of `train_merges.train_merges`: the same incremental algorithm in plain Python.
 
 Same signature and result; dicts, sets and `heapq` stand in for the kernel's hash table,
 linked lists and hand-written heap. Tests run both (and the recount-everything oracle in

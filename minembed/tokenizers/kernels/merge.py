@@ -9,7 +9,7 @@ token, and "the rank of the concatenation" is a lookup in a pair table:
 
 stored as a CSR matrix: the pairs with left id L are `right_ids[row_ptr[L]:row_ptr[L+1]]`,
 sorted, with the merged ids alongside in `merged_ids`. A lookup is a binary search in a row
-of about 5 entries. NumPy/pure-Python twin: `bpe_numpy.py`.
+of about 5 entries. NumPy/pure-Python twin: `merge_numpy.py`.
 
 Array contract (the wrapper in `minembed.tokenizers.merges` builds and checks these):
     data (B,) uint8           the bytes of all pieces, concatenated
@@ -24,7 +24,7 @@ Performance notes (2 shared cores; benchmarks/bench_encode.py and ad-hoc timings
   themselves; this kernel merges all of them in one call in about 14 ms (~1 us a piece, packing
   included). On the `regex` path (custom patterns) end-to-end encode spends 60-70% of its time
   in `regex.findall`, about 0.5x tiktoken; the registered patterns therefore go through
-  `bpe_encode.py`, which splits in Numba too and calls `bpe_encode_pieces` from this module
+  `encode.py`, which splits in Numba too and calls `bpe_encode_pieces` from this module
   (1.3-2.3x tiktoken).
 - "x" * 1_000_000 (one 1 MB piece): about 0.25 s here, tiktoken 0.17 s.
 - Short pieces (the common case: English words are < 16 bytes) use a quadratic scan over a

@@ -1,9 +1,8 @@
-"""Numba kernels: split UTF-8 text with the split pattern of gpt2, cl100k_base or o200k_base.
+"""Numba kernels: split UTF-8 text with a registered pattern (gpt2, cl100k_base, o200k_base, GPT-4).
 
 Each pattern is a fixed alternation, matched here by hand exactly as a backtracking regex
 engine runs it: alternatives are tried in order and the FIRST one that matches wins (not the
-longest); possessive parts (`++`, `?+`) never give characters back, greedy ones do. The
-design is the GPT-4 matcher's (`pretokenize_gpt4.py`), generalised to three patterns:
+longest); possessive parts (`++`, `?+`) never give characters back, greedy ones do.
 
 gpt2 / r50k_base (`GPT2_SPLIT_PATTERN`, case-sensitive ASCII contractions)
     1 '(?:[sdmt]|ll|ve|re)   2  ?\\p{L}++   3  ?\\p{N}++   4  ?[^\\s\\p{L}\\p{N}]++
@@ -11,6 +10,9 @@ gpt2 / r50k_base (`GPT2_SPLIT_PATTERN`, case-sensitive ASCII contractions)
 cl100k_base (`CL100K_SPLIT_PATTERN`)
     1 '(?i:[sdmt]|ll|ve|re)   2 [^\\r\\n\\p{L}\\p{N}]?+\\p{L}++   3 \\p{N}{1,3}+
     4  ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*+   5 \\s++$   6 \\s*[\\r\\n]   7 \\s+(?!\\S)   8 \\s
+GPT-4, rustbpe's training default (`GPT4_SPLIT_PATTERN`): cl100k's alternatives 1-4 (without
+    the possessive marks, which change nothing there: nothing follows them in their branch),
+    then 5 \\s*[\\r\\n]   6 \\s+(?!\\S)   7 \\s+ -- so the same matcher, with no `\\s++$`.
 o200k_base (`O200K_SPLIT_PATTERN`; U = [\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}], W = [\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}],
 P = [^\\r\\n\\p{L}\\p{N}], C = (?i:'s|'t|'re|'ve|'m|'ll|'d))
     1 P?U*W+C?   2 P?U+W*C?   3 \\p{N}{1,3}   4  ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*   5 \\s*[\\r\\n]+
@@ -22,50 +24,55 @@ Whitespace rules, read off the backtracking: on a maximal whitespace run [i, k),
 right after the LAST newline of the run; `\\s+(?!\\S)` gives back the run's last character
 when a non-space follows (and fails on a run of one).
 
-Character classes come from a table (`classes`, one uint16 per code point) that
-`minembed.tokenizers.fast_encode.split_classes` builds with the `regex` module itself:
-bits LETTER, NUMBER, SPACE as in `pretokenize_gpt4`, bits 4-7 the case-insensitive
-contraction letter (s d m t l v e r -> 1..8), and UPPER / LOWER for o200k's U and W.
-Twin: `pretokenize_tiktoken_numpy.py` (same signature, `regex.findall`).
+Character classes come from `minembed.text.classes.char_classes()` (one uint16 per code
+point, built with the `regex` module itself). Every character is a letter, a number, a space
+or "other", so some alternative always matches and the pieces tile the text.
+Twin: `split_numpy.py` (same signatures, `regex.findall`).
 
 Performance notes (2 shared cores, the shared corpora, single-threaded):
-splitting runs at 140-200 MB/s for each of the three patterns, against 5-18 MB/s for the
-`regex` module's findall on the same text (which was 60-70% of minembed's encode time).
-How the code is laid out follows from measurements:
+splitting runs at 140-200 MB/s for each pattern, against 5-18 MB/s for the `regex` module's
+findall on the same text (which was 60-70% of minembed's encode time). How the code is laid
+out follows from measurements:
 - Each matcher is inlined (`inline="always"`) into `split_chunk`, once per pattern, so the
   pattern is chosen once per chunk, not per piece. Calling the matcher per piece instead
-  halved the speed.
+  halved the speed. The cl100k and GPT-4 loops inline the same matcher with a constant flag.
 - Loops are written out inside the matchers: a helper holding a loop ran 3x slower, whether
   called or inlined by Numba. Small loop-free helpers (`_class_at`, `_contraction_end`) are
   plain functions, which cost nothing measurable and keep the first compile at ~6 s
   (inlining everything: 13 s for this module, 20 s with the encoder).
 - ASCII text only touches the first 128 entries of the class table, which stay in L1.
 """
+
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-from minembed.kernels.pretokenize_gpt4 import _decode
-
-# Pattern ids (0 means "no Numba matcher: use the regex module").
-GPT2 = 1
-CL100K = 2
-O200K = 3
-
-LETTER = 1  # \p{L}
-NUMBER = 2  # \p{N}
-SPACE = 4  # \s
-FOLD_SHIFT = 4  # bits 4-7: which of "sdmtlver" the character is, case-insensitively (0: none)
-FOLD_MASK = 0xF
-UPPER = 0x100  # [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]
-LOWER = 0x200  # [\p{Ll}\p{Lm}\p{Lo}\p{M}]
-CONTRACTION_LETTERS = "sdmtlver"  # fold codes 1..8
+from minembed.text.classes import FOLD_MASK, FOLD_SHIFT, LETTER, LOWER, NUMBER, SPACE, UPPER
+from minembed.text.patterns import CL100K, GPT2, GPT4, O200K
 
 _APOSTROPHE = 39
 _SPACE_CHAR = 32
 _LF = 10
 _CR = 13
+
+
+@njit(cache=True, inline="always")
+def _decode(data, i):
+    """(code point, byte length) of the UTF-8 character that starts at data[i] (valid UTF-8)."""
+    b0 = np.int64(data[i])
+    if b0 < 0x80:
+        return b0, 1
+    if b0 < 0xE0:
+        return ((b0 & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), 2
+    if b0 < 0xF0:
+        return ((b0 & 0x0F) << 12) | ((np.int64(data[i + 1]) & 0x3F) << 6) | (np.int64(data[i + 2]) & 0x3F), 3
+    return (
+        ((b0 & 0x07) << 18)
+        | ((np.int64(data[i + 1]) & 0x3F) << 12)
+        | ((np.int64(data[i + 2]) & 0x3F) << 6)
+        | (np.int64(data[i + 3]) & 0x3F)
+    ), 4
 
 
 @njit(cache=True)
@@ -159,12 +166,17 @@ def _match_gpt2(data, i, end, classes):
     return k  # 7: \s (a run of one)
 
 
-# ---------------------------------------------------------------- cl100k_base
+# ---------------------------------------------------------------- cl100k_base and GPT-4
 
 
 @njit(cache=True, inline="always")
-def _match_cl100k(data, i, end, classes):
-    """End of the CL100K_SPLIT_PATTERN match that starts at data[i]."""
+def _match_cl100k(data, i, end, classes, run_to_text_end):
+    """End of the CL100K_SPLIT_PATTERN match (run_to_text_end=True) or GPT4_SPLIT_PATTERN match at data[i].
+
+    The two differ only in cl100k's `\\s++$`, tried before `\\s*[\\r\\n]`: a whitespace run
+    that reaches the end of the text is one piece there, while GPT-4 still cuts it after its
+    last newline. Callers pass a constant, so the test folds away.
+    """
     cp, n = _decode(data, i)
     cls = classes[cp]
     # 1: '(?i:[sdmt]|ll|ve|re)
@@ -219,13 +231,15 @@ def _match_cl100k(data, i, end, classes):
             last_newline = k
         last_start = k
         k += m
-    if k == end:  # 5: \s++$
+    if run_to_text_end and k == end:  # cl100k 5: \s++$
         return k
-    if last_newline >= 0:  # 6: \s*[\r\n], up to the run's last newline
+    if last_newline >= 0:  # cl100k 6, GPT-4 5: \s*[\r\n], up to the run's last newline
         return last_newline + 1
-    if last_start > i:  # 7: \s+(?!\S) gives back the last space
+    if k == end:  # GPT-4 6: at the end of the text nothing non-space follows
+        return k
+    if last_start > i:  # cl100k 7, GPT-4 6: \s+(?!\S) gives back the last space
         return last_start
-    return k  # 8: \s (a run of one)
+    return k  # cl100k 8: \s, GPT-4 7: \s+ (a run of one here)
 
 
 # ---------------------------------------------------------------- o200k_base
@@ -344,7 +358,12 @@ def split_chunk(pattern, data, i, end, classes, piece_ends, max_pieces):
             k += 1
     elif pattern == CL100K:
         while k < max_pieces and i < end:
-            i = _match_cl100k(data, i, end, classes)
+            i = _match_cl100k(data, i, end, classes, True)
+            piece_ends[k] = i
+            k += 1
+    elif pattern == GPT4:
+        while k < max_pieces and i < end:
+            i = _match_cl100k(data, i, end, classes, False)
             piece_ends[k] = i
             k += 1
     else:
@@ -366,6 +385,8 @@ def split_pieces(pattern, data, text_ends, classes, piece_ends):
     start = 0
     for t in range(text_ends.shape[0]):
         end = text_ends[t]
-        n_pieces += split_chunk(pattern, data, start, end, classes, piece_ends[n_pieces:], piece_ends.shape[0] - n_pieces)
+        n_pieces += split_chunk(
+            pattern, data, start, end, classes, piece_ends[n_pieces:], piece_ends.shape[0] - n_pieces
+        )
         start = end
     return n_pieces

@@ -1,8 +1,8 @@
 """Numba kernels: encode UTF-8 text to token ids in one call -- split, look up, BPE-merge.
 
 tiktoken's rule per piece of the split pattern: a piece that is itself a token is that
-token; any other piece is BPE-merged from its bytes (`kernels.bpe`). Here the pieces come
-from the hand-written matchers of `pretokenize_tiktoken`, so no Python object is made per
+token; any other piece is BPE-merged from its bytes (`merge.py`). Here the pieces come
+from the hand-written matchers of `minembed.text.kernels.split`, so no Python object is made per
 piece. The text is split 4096 pieces at a time; each piece is looked up in a hash table of
 the token bytes; the others are looked up in `seen`, a table of the pieces already merged
 in this call, and only the new ones are merged, by `bpe.bpe_encode_pieces`, in one call per
@@ -11,10 +11,10 @@ chunk. Then the ids are written in text order.
 The token table (built once per encoding by `build_token_table`):
     arena (A,) uint8, starts (T+1,) int64   token t's bytes are arena[starts[t]:starts[t+1]]
     ranks (T,) int64                         token t's id
-    hashes (T,) int64                        `_hash` of token t's bytes
+    hashes (T,) int64                        `piece_hash` of token t's bytes
     slots (S,) int32, S a power of two       open addressing, linear probing; -1 is empty
 `seen` has the same layout (bytes, starts, hashes, slots) plus the merged ids of each entry.
-Twin: `bpe_encode_numpy.py` (regex, dicts and the pure-Python merge).
+Twin: `encode_numpy.py` (regex, dicts and the pure-Python merge).
 
 Performance notes (2 shared cores; War and Peace, 3.2 MB, gpt2: 726k pieces, 47k of them not
 tokens, 14k distinct): split 17 ms, token lookups 14 ms, `seen` 2 ms, merging the 14k
@@ -32,30 +32,18 @@ regex engine: 0.2-0.6x).
   wrapper is cheaper than any per-piece Python work.
 - `nogil=True`: encode_batch runs two calls on two threads (1.3-1.6x one thread measured).
 """
+
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-from minembed.kernels.bpe import bpe_encode_pieces
-from minembed.kernels.pretokenize_gpt4 import _rehash
-from minembed.kernels.pretokenize_tiktoken import split_chunk
+from minembed.text.kernels.hash import piece_hash, slot_table
+from minembed.text.kernels.split import split_chunk
+from minembed.tokenizers.kernels.merge import bpe_encode_pieces
 
 _CHUNK = 4096  # pieces split before they are looked up
 _MAX_SEEN = 1 << 16  # distinct merged pieces remembered within one call (then forgotten)
-
-
-@njit(cache=True, inline="always")
-def _hash(data, lo, hi):
-    """FNV-1a of data[lo:hi], then mixed so that its low bits (the slot) depend on every bit."""
-    h = np.int64(-3750763034362895579)  # FNV offset basis, as int64; multiplies wrap
-    for i in range(lo, hi):
-        h = (h ^ np.int64(data[i])) * np.int64(1099511628211)
-    # FNV's low k bits depend only on the low k bits of the bytes, and the tables use
-    # h & mask: mix the high bits in (cheap insurance against clustered slots).
-    h ^= h >> 32
-    h *= np.int64(-7046029254386353131)  # 0x9E3779B97F4A7C15
-    return h ^ (h >> 29)
 
 
 @njit(cache=True)
@@ -65,7 +53,7 @@ def build_token_table(arena, starts, slots):
     hashes = np.empty(n_tokens, dtype=np.int64)
     mask = slots.shape[0] - 1
     for t in range(n_tokens):
-        h = _hash(arena, starts[t], starts[t + 1])
+        h = piece_hash(arena, starts[t], starts[t + 1])
         hashes[t] = h
         s = h & mask
         while slots[s] != -1:
@@ -77,7 +65,7 @@ def build_token_table(arena, starts, slots):
 @njit(cache=True, nogil=True)
 def token_rank(data, lo, hi, slots, arena, starts, ranks, hashes):
     """The id of the token whose bytes are data[lo:hi], or -1 if they are not a token."""
-    t = _probe(data, lo, hi, _hash(data, lo, hi), slots, arena, starts, hashes)
+    t = _probe(data, lo, hi, piece_hash(data, lo, hi), slots, arena, starts, hashes)
     return ranks[t] if t >= 0 else -1
 
 
@@ -107,7 +95,7 @@ def _look_up_tokens(data, lo, piece_ends, n_pieces, slots, arena, starts, ranks,
     """piece_ids[p] = the id of piece p if it is a token, else -1; piece_hashes[p] = its hash."""
     for p in range(n_pieces):
         hi = piece_ends[p]
-        h = _hash(data, lo, hi)
+        h = piece_hash(data, lo, hi)
         piece_hashes[p] = h
         t = _probe(data, lo, hi, h, slots, arena, starts, hashes)
         piece_ids[p] = ranks[t] if t >= 0 else -1
@@ -133,7 +121,7 @@ def _reserve_seen(n_new, n_new_bytes, seen_slots, seen_bytes, seen_starts, seen_
     while 2 * (n_seen + n_new) > size:  # at most half full
         size *= 2
     if size > seen_slots.shape[0]:
-        seen_slots = _rehash(seen_hashes, n_seen, size)
+        seen_slots = slot_table(seen_hashes, n_seen, size)
     return seen_slots, seen_bytes, seen_starts, seen_hashes, seen_id_starts
 
 
@@ -178,8 +166,8 @@ def encode_texts(
 ):
     """Encode each UTF-8 text of `data` (N,) uint8, the texts ending at `text_ends` (K,) int64.
 
-    pattern, classes: as `pretokenize_tiktoken.split_pieces`; slots..hashes: the token table;
-    byte_ranks..merged_ids: the pair table of `kernels.bpe`. Writes the ids to `out_ids`
+    pattern, classes: as `text.kernels.split.split_pieces`; slots..hashes: the token table;
+    byte_ranks..merged_ids: the pair table of `merge.py`. Writes the ids to `out_ids`
     (>= N,) uint32 (0xFFFFFFFF marks a byte that is not a token) and the end of each text's
     ids to `out_text_ends` (K,) int64. Returns how many ids the last piece of the last text
     has (0 if that text is empty).

@@ -1,4 +1,4 @@
-"""NumPy twins of `minembed.kernels.rope`, with the same signatures and results."""
+"""NumPy twins of `minembed.nn.kernels.rope`, with the same signatures and results."""
 from __future__ import annotations
 
 

@@ -1,4 +1,4 @@
-"""NumPy twins of `minembed.kernels.embedding_bag`, with the same signatures and results.
+"""NumPy twins of `minembed.nn.kernels.embedding_bag`, with the same signatures and results.
 
 They are the readable definition of what each kernel does; the tests run both and compare.
 """
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minembed.kernels.embedding_bag import MODE_MAX, MODE_MEAN, MODE_SUM
+from minembed.nn.kernels.embedding_bag import MODE_MAX, MODE_MEAN, MODE_SUM
 
 __all__ = [
     "MODE_MAX",
