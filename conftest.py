@@ -11,10 +11,16 @@ from reference.shared import encodings_dir
 
 
 @pytest.fixture(autouse=True)
-def _doctest_namespace(doctest_namespace, monkeypatch):
-    """Every doctest sees `np`, and `minembed.get_encoding` reads the shared encoding files offline."""
-    doctest_namespace["np"] = np
+def _doctest_setup(request, monkeypatch, tmp_path_factory):
+    """Doctests run in a scratch folder, see `np` and `minembed`, and read the encodings offline."""
+    if type(request.node).__name__ != "DoctestItem":
+        return
     if "MINEMBED_ENCODINGS_DIR" not in os.environ:
         monkeypatch.setenv("MINEMBED_ENCODINGS_DIR", str(encodings_dir()))
     if "MINEMBED_OFFLINE" not in os.environ:
         monkeypatch.setenv("MINEMBED_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path_factory.mktemp("doctest"))  # examples may write files
+    import minembed
+
+    namespace = request.getfixturevalue("doctest_namespace")
+    namespace.update(np=np, minembed=minembed)

@@ -46,7 +46,7 @@ def split(texts: list[str], pattern: int = GPT4) -> list[bytes]:
 
 def as_dict(table_state) -> dict[bytes, int]:
     _, arena, starts, counts, _, n = table_state[:6]
-    return {arena[starts[p]:starts[p + 1]].tobytes(): int(counts[p]) for p in range(n)}
+    return {arena[starts[p] : starts[p + 1]].tobytes(): int(counts[p]) for p in range(n)}
 
 
 def fresh_state():
@@ -90,8 +90,12 @@ def test_tables_grow_and_merge(corpora):
     for table, part in ((first, lines[:half]), (second, lines[half:]), (whole, lines)):
         table.count(GPT4, *encode_texts(part), classes)
     first.add_table(second)
-    merged = {bytes(k): v for k, v in as_dict((first.table, first.arena, first.starts, first.counts,
-                                                first.hashes, first.n_pieces)).items()}
+    merged = {
+        bytes(k): v
+        for k, v in as_dict(
+            (first.table, first.arena, first.starts, first.counts, first.hashes, first.n_pieces)
+        ).items()
+    }
     assert merged == count_pieces(lines, GPT4_SPLIT_PATTERN)
     assert first.n_pieces == whole.n_pieces
     fresh = PieceTable()  # every array had to grow past its initial size
@@ -127,13 +131,14 @@ def test_special_tokens_are_cut_out_in_both_engines():
     specials = ["<|endoftext|>", "<|x|>"]
     tokens, offsets, counts = count_pieces_packed(texts, GPT4_SPLIT_PATTERN, special_tokens=specials)
     got = {tokens[a:b].astype(np.uint8).tobytes(): int(c) for a, b, c in zip(offsets[:-1], offsets[1:], counts)}
-    assert got == count_pieces(texts, GPT4_SPLIT_PATTERN, special_tokens=specials) == {
-        b"a": 1, b"b": 1, b"c": 1, b" d": 1
-    }
+    assert (
+        got == count_pieces(texts, GPT4_SPLIT_PATTERN, special_tokens=specials) == {b"a": 1, b"b": 1, b"c": 1, b" d": 1}
+    )
 
 
-line_text = st.lists(st.one_of(edge_text, st.sampled_from(["\n", "\nA", "\n\nb", " \nc", "!\nd", "\r\nE", "\n'll"])),
-                     max_size=30).map("".join)
+line_text = st.lists(
+    st.one_of(edge_text, st.sampled_from(["\n", "\nA", "\n\nb", " \nc", "!\nd", "\r\nE", "\n'll"])), max_size=30
+).map("".join)
 
 
 @given(text=line_text)

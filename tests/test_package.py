@@ -1,8 +1,10 @@
 """Package-level promises: no torch/tiktoken on import, and Numba caching on a read-only install."""
+
 from __future__ import annotations
 
 import os
 import pkgutil
+import re
 import shlex
 import shutil
 import subprocess
@@ -98,3 +100,60 @@ def test_lazy_exports_match_all_and_resolve():
         assert getattr(minembed, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         minembed.nope  # noqa: B018
+
+
+def _pinned_range(name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    pyproject = (PACKAGE_DIR.parent / "pyproject.toml").read_text(encoding="utf-8")
+    low, high = re.search(rf'"{name}>=([\d.]+),<([\d.]+)"', pyproject).groups()
+    return tuple(map(int, low.split("."))), tuple(map(int, high.split(".")))
+
+
+def test_prefetch_compiles_on_the_pinned_numba_and_llvmlite():
+    import llvmlite
+    import numba
+    import numpy as np
+
+    from minembed.nn.kernels import _prefetch
+
+    for module in (numba, llvmlite):
+        low, high = _pinned_range(module.__name__)
+        installed = tuple(int(part) for part in module.__version__.split(".")[:3] if part.isdigit())
+        assert low <= installed < high, f"{module.__name__} {module.__version__} is outside the pin in pyproject.toml"
+    assert _prefetch.prefetch_row is _prefetch.hardware_prefetch_row
+
+    @numba.njit
+    def gather(table, ids, out):
+        for i in range(ids.shape[0]):
+            _prefetch.hardware_prefetch_row(table, ids[(i + 1) % ids.shape[0]])
+            out[i] = table[ids[i]]
+
+    table = np.arange(40, dtype=np.float32).reshape(10, 4)
+    ids = np.array([3, 9, 0, 3])
+    out = np.empty((4, 4), dtype=np.float32)
+    gather(table, ids, out)
+    np.testing.assert_array_equal(out, table[ids])
+    assert any("llvm.prefetch" in ir for ir in gather.inspect_llvm().values())
+
+
+def test_prefetch_falls_back_to_no_hint_when_it_cannot_compile():
+    from minembed.nn.kernels import _prefetch
+
+    def broken_probe(table):
+        raise RuntimeError("no llvm.prefetch here")
+
+    with pytest.warns(RuntimeWarning, match="runs without it"):
+        assert _prefetch.choose_prefetch_row(broken_probe) is _prefetch.no_prefetch_row
+
+    import numba
+    import numpy as np
+
+    @numba.njit
+    def gather(table, ids, out):
+        for i in range(ids.shape[0]):
+            _prefetch.no_prefetch_row(table, ids[i])
+            out[i] = table[ids[i]]
+
+    table = np.arange(12, dtype=np.float64).reshape(3, 4)
+    out = np.empty((2, 4))
+    gather(table, np.array([2, 0]), out)
+    np.testing.assert_array_equal(out, table[[2, 0]])

@@ -46,13 +46,43 @@ ALL_PATTERNS = sorted(PATTERNS)  # every registered pattern: a new one is tested
 # scripts, title case (Lt), modifier (Lm) and other (Lo) letters, the three kinds of marks,
 # "/" (o200k's punctuation tail), emoji.
 EDGE_CHARS = list(
-    "'sSdDmMtTlLvVeErRſKİıiI  \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000\u200baZéß1٣²½Ⅻǅʰ中"
-    "\u0301\u0903\u20dd!?.,-_(/😀"
+    "'sSdDmMtTlLvVeErRſKİıiI  \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000\u200baZéß1٣²½Ⅻǅʰ中\u0301\u0903\u20dd!?.,-_(/😀"
 )
 # Pieces of words, to build CamelCase runs and contractions for o200k.
-WORD_PARTS = ["Hello", "HTML", "Parser", "x", "'s", "'S", "'ll", "'LL", "'Re", "'ve", "'d", "'ſ", "'t", "'m",
-              "ǅ", "ʰ", "中", "\u0301", " ", "  ", "\n", "\r\n", "123", "4", "!", "/", "\t", "İ", "ı",
-              "<|endoftext|>", "<|fim_prefix|>", " <|endofprompt|>\n"]  # special-token literals are ordinary text here
+WORD_PARTS = [
+    "Hello",
+    "HTML",
+    "Parser",
+    "x",
+    "'s",
+    "'S",
+    "'ll",
+    "'LL",
+    "'Re",
+    "'ve",
+    "'d",
+    "'ſ",
+    "'t",
+    "'m",
+    "ǅ",
+    "ʰ",
+    "中",
+    "\u0301",
+    " ",
+    "  ",
+    "\n",
+    "\r\n",
+    "123",
+    "4",
+    "!",
+    "/",
+    "\t",
+    "İ",
+    "ı",
+    "<|endoftext|>",
+    "<|fim_prefix|>",
+    " <|endofprompt|>\n",
+]  # special-token literals are ordinary text here
 
 edge_text = st.text(st.sampled_from(EDGE_CHARS), max_size=40)
 word_text = st.lists(st.sampled_from(WORD_PARTS), max_size=12).map("".join)
@@ -94,9 +124,28 @@ GOLDEN = {  # checked by hand against the alternation order, then against regex 
         ("a \u0301b  \n", ["a", " \u0301b", "  \n"]),  # a mark after the space is in U and W
     ],
     GPT4: [
-        ("Hello world's 12345 don'T  \n\n  x!!\r\n 'll ſ 'ſ",
-         ["Hello", " world", "'s", " ", "123", "45", " don", "'T", "  \n\n", " ", " x", "!!\r\n",
-          " '", "ll", " ſ", " '", "ſ"]),
+        (
+            "Hello world's 12345 don'T  \n\n  x!!\r\n 'll ſ 'ſ",
+            [
+                "Hello",
+                " world",
+                "'s",
+                " ",
+                "123",
+                "45",
+                " don",
+                "'T",
+                "  \n\n",
+                " ",
+                " x",
+                "!!\r\n",
+                " '",
+                "ll",
+                " ſ",
+                " '",
+                "ſ",
+            ],
+        ),
         ("end \n  ", ["end", " \n", "  "]),  # no \s++$: the run is still cut after its newline (cl100k: one piece)
     ],
 }
@@ -147,8 +196,11 @@ def test_corpora_split_equals_regex(pattern, corpora):
 
 
 @pytest.mark.parametrize("pattern", ALL_PATTERNS)
-@given(text=st.lists(st.one_of(edge_text, word_text, st.sampled_from(["\n", "\nA", " b", "x\n\nay", ".\n/"])),
-                     max_size=20).map("".join))
+@given(
+    text=st.lists(
+        st.one_of(edge_text, word_text, st.sampled_from(["\n", "\nA", " b", "x\n\nay", ".\n/"])), max_size=20
+    ).map("".join)
+)
 def test_cutting_at_every_safe_cut_keeps_every_piece(pattern, text):
     cuts = safe_cuts(PATTERNS[pattern])
     points = [i for i in range(1, len(text)) if cuts.is_cut(text, i)]
@@ -191,8 +243,21 @@ def run_encode(module, enc: NumbaEncoder, texts: list[str]):
     out_text_ends = np.zeros(len(texts), dtype=np.int64)
     t, m = enc.tokens, enc.merges
     n_last = module.encode_texts(
-        enc.pattern, data, text_ends, enc.classes, t.slots, t.arena, t.starts, t.ranks, t.hashes,
-        m.byte_ranks, m.row_ptr, m.right_ids, m.merged_ids, out_ids, out_text_ends,
+        enc.pattern,
+        data,
+        text_ends,
+        enc.classes,
+        t.slots,
+        t.arena,
+        t.starts,
+        t.ranks,
+        t.hashes,
+        m.byte_ranks,
+        m.row_ptr,
+        m.right_ids,
+        m.merged_ids,
+        out_ids,
+        out_text_ends,
     )
     return out_ids[: out_text_ends[-1] if len(texts) else 0].tolist(), out_text_ends.tolist(), int(n_last)
 

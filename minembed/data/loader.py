@@ -130,8 +130,11 @@ def create_dataloader(text: str, *, encoding="gpt2", batch_size: int = 4, max_le
     The one-call path of the course's create_dataloader_v1; "<|endoftext|>" in the text is
     encoded as the special token.
 
-    >>> loader = create_dataloader(text, batch_size=8, max_length=4, stride=4, shuffle=False)  # doctest: +SKIP
-    >>> x, y = next(iter(loader))  # (8, 4) int64 each; y is x shifted by one token
+    >>> text = "In the beginning was the word, and the word was with the tokenizer. " * 10
+    >>> loader = create_dataloader(text, batch_size=8, max_length=4, stride=4, shuffle=False)
+    >>> x, y = next(iter(loader))  # y is x shifted by one token
+    >>> x.shape, y.shape, x.dtype, bool((x[:, 1:] == y[:, :-1]).all())
+    ((8, 4), (8, 4), dtype('int64'), True)
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}; for token ids use SlidingWindowDataset")

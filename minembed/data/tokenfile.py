@@ -10,8 +10,10 @@ uint16 halves the file and the page cache for GPT-2's 50,257 ids (as nanoGPT's t
 uint32 covers cl100k/o200k. `head -c 256 file` shows the header, and other tools can map the data
 with `np.memmap(path, dtype="<u2", mode="r", offset=256)`.
 
->>> write_tokens("train.tok", [15496, 11, 995], encoding=enc)  # doctest: +SKIP
->>> open_tokens("train.tok")                                    # doctest: +SKIP
+>>> enc = minembed.get_encoding("gpt2")
+>>> write_tokens("train.tok", [15496, 11, 995], encoding=enc).dtype
+dtype('uint16')
+>>> open_tokens("train.tok")
 memmap([15496,    11,   995], dtype=uint16)
 """
 from __future__ import annotations
@@ -159,7 +161,9 @@ _DEFAULT_CUTS = safe_cuts(GPT2_SPLIT_PATTERN)  # for other patterns: the cuts of
 DEFAULT_CHUNK_SIZE = 1 << 18  # bytes read per step: 256 KiB keeps the encoder's per-chunk garbage small, as fast as 1 MiB
 
 
-def _document_chunks(path: Path, chunk_size: int | None, on_bytes, cuts: SafeCuts = _DEFAULT_CUTS) -> Iterator[str]:
+def _document_chunks(
+    path: Path, chunk_size: int | None, on_bytes, cuts: SafeCuts = _DEFAULT_CUTS
+) -> Iterator[str]:
     """The text of one file (UTF-8, a leading BOM dropped, newlines untouched) in chunks cut at `cuts`."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
     with open(path, "rb") as f:

@@ -9,6 +9,7 @@ A pattern is recognised by its exact text, never by an encoding's name.
 >>> pattern_id(GPT4_SPLIT_PATTERN) == GPT4, pattern_id(r"\\w+")
 (True, None)
 """
+
 from __future__ import annotations
 
 ENDOFTEXT = "<|endoftext|>"

@@ -193,7 +193,8 @@ class Encoding:
     def encode_ordinary(self, text: str) -> list[int]:
         """Encode text, treating special-token text as ordinary text.
 
-        >>> enc.encode_ordinary("hi <|endoftext|>")  # gpt2
+        >>> enc = minembed.get_encoding("gpt2")
+        >>> enc.encode_ordinary("hi <|endoftext|>")
         [5303, 1279, 91, 437, 1659, 5239, 91, 29]
         """
         self._check_text(text)

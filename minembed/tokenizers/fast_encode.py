@@ -62,9 +62,7 @@ class NumbaEncoder:
         self.merges = merges
 
     @classmethod
-    def for_pattern(
-        cls, pat_str: str, mergeable_ranks: Mapping[bytes, int], merges: MergeTable
-    ) -> NumbaEncoder | None:
+    def for_pattern(cls, pat_str: str, mergeable_ranks: Mapping[bytes, int], merges: MergeTable) -> NumbaEncoder | None:
         """An encoder if `pat_str` is exactly a registered pattern, else None."""
         pattern = pattern_id(pat_str)
         if pattern is None:
@@ -83,10 +81,21 @@ class NumbaEncoder:
         out_text_ends = np.zeros(len(texts), dtype=np.int64)
         t, m = self.tokens, self.merges
         n_last = kernels.encode_texts(
-            self.pattern, data, text_ends, self.classes,
-            t.slots, t.arena, t.starts, t.ranks, t.hashes,
-            m.byte_ranks, m.row_ptr, m.right_ids, m.merged_ids,
-            out_ids, out_text_ends,
+            self.pattern,
+            data,
+            text_ends,
+            self.classes,
+            t.slots,
+            t.arena,
+            t.starts,
+            t.ranks,
+            t.hashes,
+            m.byte_ranks,
+            m.row_ptr,
+            m.right_ids,
+            m.merged_ids,
+            out_ids,
+            out_text_ends,
         )
         n_ids = int(out_text_ends[-1]) if len(texts) else 0
         return out_ids[:n_ids], out_text_ends, int(n_last)

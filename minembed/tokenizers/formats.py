@@ -51,7 +51,8 @@ def _add_rank(ranks: dict[bytes, int], seen: dict[int, bytes], token: bytes, ran
 def load_tiktoken_bpe(path: str | os.PathLike) -> dict[bytes, int]:
     """Read a `.tiktoken` file: {token bytes: rank}.
 
-    >>> ranks = load_tiktoken_bpe("../shared/data/encodings/r50k_base.tiktoken")
+    >>> from minembed.tokenizers.registry import find_encoding_file
+    >>> ranks = load_tiktoken_bpe(find_encoding_file("r50k_base.tiktoken"))
     >>> ranks[b" world"]
     995
     """
@@ -236,7 +237,9 @@ def _read_header_value(line: str, key: str, where: str):
 def load_encoding(path: str | os.PathLike) -> "Encoding":
     """Read an encoding written by `Encoding.save`.
 
-    >>> enc.save("my.encoding"); minembed.load_encoding("my.encoding").encode("hi") == enc.encode("hi")
+    >>> enc = minembed.get_encoding("gpt2")
+    >>> enc.save("my.encoding")
+    >>> minembed.load_encoding("my.encoding").encode("hi") == enc.encode("hi")
     True
     """
     from minembed.tokenizers.encoding import Encoding

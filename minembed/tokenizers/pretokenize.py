@@ -205,7 +205,9 @@ class PieceTable:
 _NO_WEIGHTS = np.zeros(0, dtype=np.int64)
 
 
-def _count_batch_numba(table: PieceTable, pattern: int, batch: list[str], classes: np.ndarray, split_specials) -> int:
+def _count_batch_numba(
+    table: PieceTable, pattern: int, batch: list[str], classes: np.ndarray, split_specials
+) -> int:
     """Split and count one batch into `table`; returns the number of pieces."""
     encoded = []
     for text in batch:

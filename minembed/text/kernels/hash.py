@@ -26,7 +26,10 @@ def piece_hash(data, lo, hi):
 
 @njit(cache=True)
 def slot_table(hashes, n_entries, size):
-    """(size,) int32 slots (size a power of two > n_entries) holding entries 0..n_entries-1 by their hashes; -1 empty."""
+    """(size,) int32: entries 0..n_entries-1 placed by their hashes (linear probing); -1 is empty.
+
+    size is a power of two, larger than n_entries.
+    """
     table = np.full(size, -1, dtype=np.int32)
     mask = size - 1
     for e in range(n_entries):

@@ -49,7 +49,7 @@ import numpy as np
 from numba import njit
 
 from minembed.text.classes import FOLD_MASK, FOLD_SHIFT, LETTER, LOWER, NUMBER, SPACE, UPPER
-from minembed.text.patterns import CL100K, GPT2, GPT4, O200K
+from minembed.text.patterns import CL100K, GPT2, GPT4
 
 _APOSTROPHE = 39
 _SPACE_CHAR = 32
@@ -366,7 +366,7 @@ def split_chunk(pattern, data, i, end, classes, piece_ends, max_pieces):
             i = _match_cl100k(data, i, end, classes, False)
             piece_ends[k] = i
             k += 1
-    else:
+    else:  # O200K
         while k < max_pieces and i < end:
             i = _match_o200k(data, i, end, classes)
             piece_ends[k] = i

@@ -14,7 +14,7 @@ import regex
 from minembed.text.patterns import PATTERNS
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(pattern: int) -> regex.Pattern:
     return regex.compile(PATTERNS[pattern])
 

@@ -14,12 +14,12 @@ from minembed.text.kernels.split_numpy import split_pieces
 
 def add_pieces(data, piece_ends, n_new, weights, table, arena, starts, counts, hashes, n_pieces):
     """Count the pieces data[piece_ends[k-1]:piece_ends[k]] (weights[k] each, or 1); see the kernel."""
-    pieces = [arena[starts[p]:starts[p + 1]].tobytes() for p in range(n_pieces)]
+    pieces = [arena[starts[p] : starts[p + 1]].tobytes() for p in range(n_pieces)]
     index = {piece: p for p, piece in enumerate(pieces)}
     counts = counts[:n_pieces].tolist()
     bounds = [0] + piece_ends[:n_new].tolist()
     for k in range(n_new):
-        piece = data[bounds[k]:bounds[k + 1]].tobytes()
+        piece = data[bounds[k] : bounds[k + 1]].tobytes()
         weight = int(weights[k]) if len(weights) else 1
         if piece in index:
             counts[index[piece]] += weight
@@ -31,7 +31,7 @@ def add_pieces(data, piece_ends, n_new, weights, table, arena, starts, counts, h
     n = len(pieces)
     size = max(2 * len(counts), 2)
     new_starts = np.zeros(size + 1, dtype=np.int64)
-    np.cumsum([len(p) for p in pieces], out=new_starts[1:n + 1])
+    np.cumsum([len(p) for p in pieces], out=new_starts[1 : n + 1])
     new_arena = np.frombuffer(b"".join(pieces), dtype=np.uint8).copy()
     new_counts = np.zeros(size, dtype=np.int64)
     new_counts[:n] = counts

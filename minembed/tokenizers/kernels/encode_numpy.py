@@ -4,6 +4,7 @@
 (the `regex` module), then each piece is its token if it is one, else the BPE merge of its
 bytes. Tests run both and compare.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,6 +12,7 @@ import numpy as np
 from minembed.text.kernels import split_numpy
 from minembed.text.kernels.hash_numpy import piece_hash, slot_table
 from minembed.tokenizers.kernels import merge_numpy
+
 
 def build_token_table(arena: np.ndarray, starts: np.ndarray, slots: np.ndarray) -> np.ndarray:
     """Fill `slots` (S,) int32 (all -1, S a power of two >= 2 T) with the T tokens; returns hashes (T,) int64."""
@@ -24,19 +26,30 @@ def token_rank(data, lo, hi, slots, arena, starts, ranks, hashes) -> int:
     """The id of the token whose bytes are data[lo:hi], or -1 (a scan instead of the hash table)."""
     piece = bytes(data[lo:hi])
     for t in range(len(starts) - 1):
-        if arena[starts[t]:starts[t + 1]].tobytes() == piece:
+        if arena[starts[t] : starts[t + 1]].tobytes() == piece:
             return int(ranks[t])
     return -1
 
 
 def encode_texts(
-    pattern, data, text_ends, classes,
-    slots, arena, starts, ranks, hashes,
-    byte_ranks, row_ptr, right_ids, merged_ids,
-    out_ids, out_text_ends,
+    pattern,
+    data,
+    text_ends,
+    classes,
+    slots,
+    arena,
+    starts,
+    ranks,
+    hashes,
+    byte_ranks,
+    row_ptr,
+    right_ids,
+    merged_ids,
+    out_ids,
+    out_text_ends,
 ):
     """Encode each UTF-8 text of `data`, texts ending at `text_ends`; see the kernel for the contract."""
-    token_ids = {arena[starts[t]:starts[t + 1]].tobytes(): int(ranks[t]) for t in range(len(starts) - 1)}
+    token_ids = {arena[starts[t] : starts[t + 1]].tobytes(): int(ranks[t]) for t in range(len(starts) - 1)}
     piece_ends = np.empty(len(data), dtype=np.int64)
     n_pieces = split_numpy.split_pieces(pattern, data, text_ends, classes, piece_ends)
     raw = bytes(data)
@@ -48,12 +61,12 @@ def encode_texts(
     for t, text_end in enumerate(text_ends.tolist()):
         n_last = 0
         while p < n_pieces and ends[p] <= text_end:
-            piece = raw[lo:ends[p]]
+            piece = raw[lo : ends[p]]
             if piece in token_ids:
                 ids = [token_ids[piece]]
             else:
                 ids = merge_numpy.bpe_merge(piece, byte_ranks, row_ptr, right_ids, merged_ids)
-            out_ids[n_out:n_out + len(ids)] = np.array(ids, dtype=np.int64).astype(np.uint32)
+            out_ids[n_out : n_out + len(ids)] = np.array(ids, dtype=np.int64).astype(np.uint32)
             n_out += len(ids)
             n_last = len(ids)
             lo = ends[p]
