@@ -5,7 +5,7 @@ backward passes, mirrored against torch, tiktoken and rustbpe by property tests.
 This package never imports torch or tiktoken.
 
 The names below are loaded on first use (PEP 562), so `from minembed import train_bpe` loads
-only what training needs: with its ahead-of-time kernels, not even Numba.
+only what training needs, and Numba only when a kernel first runs.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""minembed's own cache directory: downloaded encoding files, and compiled training kernels."""
+"""minembed's own cache directory (downloaded encoding files)."""
 from __future__ import annotations
 
 import os
