@@ -27,8 +27,14 @@ from dataclasses import dataclass
 
 import regex
 
-from minembed.text.patterns import GPT2_SPLIT_PATTERN  # noqa: F401 (the doctest uses it)
-from minembed.text.patterns import CL100K, GPT2, GPT4, O200K, pattern_id
+from minembed.text.patterns import (  # noqa: F401 (GPT2_SPLIT_PATTERN: for the doctest)
+    CL100K,
+    GPT2,
+    GPT2_SPLIT_PATTERN,
+    GPT4,
+    O200K,
+    pattern_id,
+)
 
 _NEWLINE_OR_SPACE_BEFORE_A_LETTER = r"(?<=\S\n)(?=\p{L})|(?<=\S)(?= \p{L})"
 _NEWLINE_BEFORE_A_LETTER = r"(?<=\n)(?=\p{L})"

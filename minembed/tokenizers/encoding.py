@@ -36,8 +36,8 @@ from typing import Literal, Mapping, Union
 import numpy as np
 import regex
 
-from minembed.tokenizers.merges import MergeTable
 from minembed.text.patterns import ENDOFTEXT
+from minembed.tokenizers.merges import MergeTable
 from minembed.tokenizers.special import check_disallowed, resolve_special, split_on_specials
 
 _NOT_BUILT = object()  # marks an engine not built yet

@@ -18,7 +18,6 @@ import binascii
 import json
 import os
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from minembed._files import atomic_write

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 
 
-
 @dataclass(frozen=True)
 class MergeTable:
     """Integer form of the mergeable ranks, as the kernels in `minembed.tokenizers.kernels.merge` expect.

@@ -9,8 +9,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from minembed.nn.kernels import embedding as kernels
-from minembed.nn.kernels import embedding_numpy as twins
 from minembed.nn._checks import (
     FLOAT_DTYPES,
     check_float_table,
@@ -20,6 +18,8 @@ from minembed.nn._checks import (
     normalize_padding_idx,
 )
 from minembed.nn.functional._backends import choose
+from minembed.nn.kernels import embedding as kernels
+from minembed.nn.kernels import embedding_numpy as twins
 from minembed.nn.sparse import SparseRowGradient
 
 

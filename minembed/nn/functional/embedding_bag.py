@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from minembed.nn.kernels import embedding_bag as kernels
-from minembed.nn.kernels import embedding_bag_numpy as twins
 from minembed.nn._checks import (
     as_index_array,
     check_float_table,
@@ -20,6 +18,8 @@ from minembed.nn._checks import (
 )
 from minembed.nn.functional._backends import choose
 from minembed.nn.functional.embedding import renorm_rows_in_place
+from minembed.nn.kernels import embedding_bag as kernels
+from minembed.nn.kernels import embedding_bag_numpy as twins
 from minembed.nn.sparse import SparseRowGradient
 
 MODES = {"sum": kernels.MODE_SUM, "mean": kernels.MODE_MEAN, "max": kernels.MODE_MAX}

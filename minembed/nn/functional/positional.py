@@ -11,10 +11,10 @@ import numbers
 
 import numpy as np
 
-from minembed.nn.kernels import rope as kernels
-from minembed.nn.kernels import rope_numpy as twins
 from minembed.nn._checks import FLOAT_DTYPES
 from minembed.nn.functional._backends import choose
+from minembed.nn.kernels import rope as kernels
+from minembed.nn.kernels import rope_numpy as twins
 
 
 def _backend(name: str):
