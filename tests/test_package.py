@@ -141,7 +141,7 @@ def test_prefetch_falls_back_to_no_hint_when_it_cannot_compile():
     def broken_probe(table):
         raise RuntimeError("no llvm.prefetch here")
 
-    with pytest.warns(RuntimeWarning, match="runs without it"):
+    with pytest.warns(RuntimeWarning, match="run without it"):
         assert _prefetch.choose_prefetch_row(broken_probe) is _prefetch.no_prefetch_row
 
     import numba
