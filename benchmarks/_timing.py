@@ -10,6 +10,7 @@ Fairness rules every script follows (issue 15):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import sys
@@ -42,6 +43,31 @@ def setup_environment() -> None:
 
     os.environ.setdefault("MINEMBED_ENCODINGS_DIR", str(encodings_dir()))
     os.environ.setdefault("MINEMBED_OFFLINE", "1")
+
+
+THREADS = 2
+
+
+@contextlib.contextmanager
+def same_threads(count: int = THREADS):
+    """Run minembed (Numba) and torch (if installed) on `count` threads each; restore them after."""
+    import numba
+
+    try:
+        import torch
+    except ModuleNotFoundError:
+        torch = None
+    old_numba = numba.get_num_threads()
+    old_torch = torch.get_num_threads() if torch is not None else None
+    numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))
+    if torch is not None:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old_numba)
+        if torch is not None:
+            torch.set_num_threads(old_torch)
 
 
 @dataclass

@@ -12,6 +12,7 @@
 
     .venv/bin/python benchmarks/bench_data.py [--prefix 20000] [--megabytes 100] [--skip-files]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,10 @@ def corpus_ids() -> np.ndarray:
 
 def bench_build(ids: np.ndarray, prefix_windows: int) -> tuple[GPTDatasetV1, SlidingWindowDataset]:
     n_windows = len(ids) - MAX_LENGTH  # stride 1
-    print(f"## 1. build the dataset: {len(ids):,} gpt2 tokens of {len(corpus_paths())} corpora, "
-          f"max_length={MAX_LENGTH}, stride={STRIDE} -> {n_windows:,} windows")
+    print(
+        f"## 1. build the dataset: {len(ids):,} gpt2 tokens of {len(corpus_paths())} corpora, "
+        f"max_length={MAX_LENGTH}, stride={STRIDE} -> {n_windows:,} windows"
+    )
     # minembed on the whole corpus
     tracemalloc.start()
     start = time.perf_counter()
@@ -72,7 +75,7 @@ def bench_build(ids: np.ndarray, prefix_windows: int) -> tuple[GPTDatasetV1, Sli
     tracemalloc.stop()
     ours_s = min(ours_s, compare({"m": lambda: SlidingWindowDataset(ids, MAX_LENGTH, STRIDE)}, rounds=3)["m"])
     # the course on a prefix, extrapolated
-    prefix_ids = ids[:prefix_windows + MAX_LENGTH].tolist()
+    prefix_ids = ids[: prefix_windows + MAX_LENGTH].tolist()
     before = rss_bytes()
     start = time.perf_counter()
     course = GPTDatasetV1("", PretokenizedText(prefix_ids), MAX_LENGTH, STRIDE)
@@ -81,8 +84,10 @@ def bench_build(ids: np.ndarray, prefix_windows: int) -> tuple[GPTDatasetV1, Sli
     scale = n_windows / len(course)
     print(f"   minembed, whole corpus      : {ours_s * 1e3:10.3f} ms, {ours_peak:,} bytes allocated (views only)")
     print(f"   GPTDatasetV1, {len(course):,} windows : {course_s:10.3f} s,  RSS +{course_mem / 2**20:,.0f} MiB")
-    print(f"   GPTDatasetV1, extrapolated x{scale:.0f} to the whole corpus: ~{course_s * scale / 60:.1f} min, "
-          f"~{course_mem * scale / 2**30:.1f} GiB")
+    print(
+        f"   GPTDatasetV1, extrapolated x{scale:.0f} to the whole corpus: ~{course_s * scale / 60:.1f} min, "
+        f"~{course_mem * scale / 2**30:.1f} GiB"
+    )
     print(f"   ratio (course extrapolated / minembed): time {course_s * scale / ours_s:,.0f}x")
     assert len(full) == n_windows
     return course, SlidingWindowDataset(np.asarray(prefix_ids, dtype=np.uint32), MAX_LENGTH, STRIDE)
@@ -90,15 +95,25 @@ def bench_build(ids: np.ndarray, prefix_windows: int) -> tuple[GPTDatasetV1, Sli
 
 def bench_iterate(course: GPTDatasetV1, ours: SlidingWindowDataset) -> None:
     n_batches = len(course) // BATCH
-    print(f"\n## 2. iterate one epoch in batches of {BATCH} over the same {len(course):,} windows ({n_batches:,} batches)")
+    print(
+        f"\n## 2. iterate one epoch in batches of {BATCH} over the same {len(course):,} windows ({n_batches:,} batches)"
+    )
     for shuffle in (False, True):
         torch_loader = torch.utils.data.DataLoader(course, batch_size=BATCH, shuffle=shuffle, drop_last=True)
         our_loader = DataLoader(ours, batch_size=BATCH, shuffle=shuffle, drop_last=True, seed=0)
-        times = compare({"torch": lambda loader=torch_loader: sum(1 for _ in loader),
-                         "minembed": lambda loader=our_loader: sum(1 for _ in loader)}, rounds=3, repeat=1)
+        times = compare(
+            {
+                "torch": lambda loader=torch_loader: sum(1 for _ in loader),
+                "minembed": lambda loader=our_loader: sum(1 for _ in loader),
+            },
+            rounds=3,
+            repeat=1,
+        )
         per_t, per_m = times["torch"] / n_batches, times["minembed"] / n_batches
-        print(f"   shuffle={shuffle!s:<5}  torch {per_t * 1e6:8.1f} us/batch   minembed {per_m * 1e6:8.1f} us/batch"
-              f"   ratio torch/minembed {per_t / per_m:6.1f}x")
+        print(
+            f"   shuffle={shuffle!s:<5}  torch {per_t * 1e6:8.1f} us/batch   minembed {per_m * 1e6:8.1f} us/batch"
+            f"   ratio torch/minembed {per_t / per_m:6.1f}x"
+        )
 
 
 def assemble_corpus(folder: Path, megabytes: float) -> list[Path]:
@@ -127,7 +142,8 @@ def assemble_corpus(folder: Path, megabytes: float) -> list[Path]:
 
 
 PEAK_RSS = "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
-TOKENIZE_SCRIPT = """
+TOKENIZE_SCRIPT = (
+    """
 import sys, time
 from minembed.data import tokenize_files
 paths, out, workers, which = sys.argv[1:-3], sys.argv[-3], int(sys.argv[-2]), sys.argv[-1]
@@ -140,8 +156,11 @@ else:
 start = time.perf_counter()
 info = tokenize_files(paths, out, encoding, workers=workers, progress=False)
 print(info.count, time.perf_counter() - start)
-""" + PEAK_RSS
-NAIVE_SCRIPT = """
+"""
+    + PEAK_RSS
+)
+NAIVE_SCRIPT = (
+    """
 import sys, time
 import numpy as np
 from reference.tiktoken_ref import get_encoding
@@ -153,7 +172,9 @@ for p in paths:  # nanoGPT style: read each file whole, encode it whole
     ids += enc.encode_ordinary(open(p, encoding="utf-8-sig", newline="").read()) + [enc.eot_token]
 np.array(ids, dtype=np.uint16).tofile(out)
 print(len(ids), time.perf_counter() - start)
-""" + PEAK_RSS
+"""
+    + PEAK_RSS
+)
 
 
 def run_measured(args: list[str]) -> tuple[list[str], float]:
@@ -179,15 +200,20 @@ def bench_tokenize_files(megabytes: float) -> None:
         counts = []
         for which in ("minembed", "tiktoken"):
             for workers in (1, 2):
-                (count, seconds), rss = run_measured(["-c", TOKENIZE_SCRIPT, *map(str, paths),
-                                                      str(folder / "out.tok"), str(workers), which])
+                (count, seconds), rss = run_measured(
+                    ["-c", TOKENIZE_SCRIPT, *map(str, paths), str(folder / "out.tok"), str(workers), which]
+                )
                 counts.append(int(count))
-                print(f"   tokenize_files, {which:<8} Encoding, workers={workers}: {int(count):,} tokens in "
-                      f"{float(seconds):5.1f} s ({total / 1e6 / float(seconds):5.1f} MB/s), peak RSS {rss:5.0f} MiB")
+                print(
+                    f"   tokenize_files, {which:<8} Encoding, workers={workers}: {int(count):,} tokens in "
+                    f"{float(seconds):5.1f} s ({total / 1e6 / float(seconds):5.1f} MB/s), peak RSS {rss:5.0f} MiB"
+                )
         (count, seconds), rss = run_measured(["-c", NAIVE_SCRIPT, *map(str, paths), str(folder / "naive.bin")])
         counts.append(int(count))
-        print(f"   anchor: tiktoken on whole files in memory (nanoGPT style): {int(count):,} tokens in "
-              f"{float(seconds):5.1f} s ({total / 1e6 / float(seconds):5.1f} MB/s), peak RSS {rss:5.0f} MiB")
+        print(
+            f"   anchor: tiktoken on whole files in memory (nanoGPT style): {int(count):,} tokens in "
+            f"{float(seconds):5.1f} s ({total / 1e6 / float(seconds):5.1f} MB/s), peak RSS {rss:5.0f} MiB"
+        )
         print(f"   token counts all equal: {len(set(counts)) == 1}")
 
 

@@ -12,6 +12,7 @@ The machine is shared: read the ratios, not the absolute numbers.
     .venv/bin/python benchmarks/bench_encode.py [--encodings gpt2 cl100k_base] [--repeat 3]
     .venv/bin/python benchmarks/bench_encode.py --batch   # also encode_ordinary_batch, 1 vs 2 threads
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,7 +57,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encodings", nargs="+", default=minembed.list_encoding_names())
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--batch", action="store_true", help="also time encode_ordinary_batch (lines and 50 kB documents, 1 vs 2 threads)")
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="also time encode_ordinary_batch (lines and 50 kB documents, 1 vs 2 threads)",
+    )
     args = parser.parse_args()
 
     corpora = {p.name: p.read_text(encoding="utf-8") for p in corpus_paths()}
@@ -92,7 +97,7 @@ def main() -> None:
             text = corpora["warpeace.txt"]
             batches = {
                 "lines of warpeace": text.splitlines(keepends=True),
-                "50 kB docs of warpeace": [text[i:i + 50_000] for i in range(0, len(text), 50_000)],
+                "50 kB docs of warpeace": [text[i : i + 50_000] for i in range(0, len(text), 50_000)],
             }
             for label, batch in batches.items():
                 mb = sum(len(s.encode("utf-8")) for s in batch) / 1e6

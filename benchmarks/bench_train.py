@@ -13,6 +13,7 @@ The goal of issue 4: minembed <= 0.5x rustbpe on both wall time and peak RSS. mi
 called as users call it, `from minembed import train_bpe`; with its ahead-of-time training
 kernels (minembed/tokenizers/train_kernels.py) that process never loads Numba.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -179,8 +180,10 @@ def main() -> None:
 
     files = corpus_files(int(args.mb * 1e6))
     size = sum(os.path.getsize(f) for f in files)
-    print(f"corpus: {len(files)} files, {size / 1e6:.1f} MB (stdlib sources from {len(stdlib_dirs())} "
-          f"Python installs + shared corpora); vocab {args.vocab}; {os.cpu_count()} cores")
+    print(
+        f"corpus: {len(files)} files, {size / 1e6:.1f} MB (stdlib sources from {len(stdlib_dirs())} "
+        f"Python installs + shared corpora); vocab {args.vocab}; {os.cpu_count()} cores"
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
         fh.write("\n".join(files))
     try:
@@ -190,30 +193,45 @@ def main() -> None:
         for which in ["rustbpe", "minembed"]:
             out = subprocess.run(
                 [sys.executable, __file__, "--child", which, "--files", fh.name, "--vocab", str(args.vocab)],
-                check=True, capture_output=True, text=True, cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
             )
             results[which] = json.loads(out.stdout.strip().splitlines()[-1])
     finally:
         os.unlink(fh.name)
 
     rust, mine = results["rustbpe"], results["minembed"]
-    print(f"{'':10} {'wall s':>7} {'cpu s':>7} {'peak RSS MB':>12} {'RSS after import':>17} "
-          f"{'peak anon MB':>13} {'ranks':>6}  digest")
+    print(
+        f"{'':10} {'wall s':>7} {'cpu s':>7} {'peak RSS MB':>12} {'RSS after import':>17} "
+        f"{'peak anon MB':>13} {'ranks':>6}  digest"
+    )
     for r in (rust, mine):
-        print(f"{r['which']:10} {r['wall']:7.2f} {r['cpu']:7.2f} {r['peak_rss_mb']:12.0f} "
-              f"{r['rss_after_import_mb']:17.0f} {r['peak_anon_mb']:13.0f} {r['n_ranks']:6d}  {r['digest']}")
-    print(f"minembed: {mine['kernels']} kernels, Numba loaded: {mine['numba_loaded']}, "
-          f"RSS after warm-up {mine['rss_after_warmup_mb']:.0f} MB")
+        print(
+            f"{r['which']:10} {r['wall']:7.2f} {r['cpu']:7.2f} {r['peak_rss_mb']:12.0f} "
+            f"{r['rss_after_import_mb']:17.0f} {r['peak_anon_mb']:13.0f} {r['n_ranks']:6d}  {r['digest']}"
+        )
+    print(
+        f"minembed: {mine['kernels']} kernels, Numba loaded: {mine['numba_loaded']}, "
+        f"RSS after warm-up {mine['rss_after_warmup_mb']:.0f} MB"
+    )
     print(f"identical ranks: {rust['digest'] == mine['digest']}")
-    print(f"wall-time ratio minembed/rustbpe: {mine['wall'] / rust['wall']:.2f}x (goal <= 0.5x); "
-          f"cpu-time ratio {mine['cpu'] / rust['cpu']:.2f}x")
-    print(f"peak-RSS ratio  minembed/rustbpe: {mine['peak_rss_mb'] / rust['peak_rss_mb']:.2f}x (goal <= 0.5x); "
-          f"above what importing each costs: "
-          f"{(mine['peak_rss_mb'] - mine['rss_after_import_mb']) / (rust['peak_rss_mb'] - rust['rss_after_import_mb']):.2f}x; "
-          f"above minembed's warmed-up process: "
-          f"{(mine['peak_rss_mb'] - mine['rss_after_warmup_mb']) / (rust['peak_rss_mb'] - rust['rss_after_import_mb']):.2f}x")
-    print(f"peak private (RssAnon) ratio: {mine['peak_anon_mb'] / rust['peak_anon_mb']:.2f}x "
-          "(RSS without the pages of shared libraries, for information)")
+    print(
+        f"wall-time ratio minembed/rustbpe: {mine['wall'] / rust['wall']:.2f}x (goal <= 0.5x); "
+        f"cpu-time ratio {mine['cpu'] / rust['cpu']:.2f}x"
+    )
+    print(
+        f"peak-RSS ratio  minembed/rustbpe: {mine['peak_rss_mb'] / rust['peak_rss_mb']:.2f}x (goal <= 0.5x); "
+        f"above what importing each costs: "
+        f"{(mine['peak_rss_mb'] - mine['rss_after_import_mb']) / (rust['peak_rss_mb'] - rust['rss_after_import_mb']):.2f}x; "
+        f"above minembed's warmed-up process: "
+        f"{(mine['peak_rss_mb'] - mine['rss_after_warmup_mb']) / (rust['peak_rss_mb'] - rust['rss_after_import_mb']):.2f}x"
+    )
+    print(
+        f"peak private (RssAnon) ratio: {mine['peak_anon_mb'] / rust['peak_anon_mb']:.2f}x "
+        "(RSS without the pages of shared libraries, for information)"
+    )
 
 
 if __name__ == "__main__":
