@@ -52,96 +52,103 @@ def torch_forms(seq_len: int, head_dim: int):
     return llama, hf
 
 
-def run(quick: bool = False) -> list[dict]:
-    setup_environment()
+def shape_rows(shape: tuple[int, ...], rng: np.random.Generator, rounds: int) -> list[dict]:
+    """The six rows of one shape: forward and forward + backward, each layout, and the goal row."""
     import torch
 
     from minembed.nn import functional as F
 
-    rounds = 3 if quick else 9
     rows = []
+    x = rng.standard_normal(shape, dtype=np.float32)
+    grad = rng.standard_normal(shape, dtype=np.float32)
+    x_t, grad_t = torch.from_numpy(x), torch.from_numpy(grad)
+    llama, hf = torch_forms(shape[-2], shape[-1])
+    with torch.no_grad():  # same rotation, up to float32 tables against float64-derived ones
+        np.testing.assert_allclose(F.rope(x, interleaved=True), llama(x_t).numpy(), atol=5e-3, rtol=0)
+        np.testing.assert_allclose(F.rope(x), hf(x_t).numpy(), atol=5e-3, rtol=0)
+
+    def torch_forward(form):
+        def call():
+            with torch.no_grad():
+                return form(x_t)
+
+        return call
+
+    def torch_backward(form):
+        def call():
+            leaf = x_t.detach().requires_grad_(True)
+            form(leaf).backward(grad_t)
+            return leaf.grad
+
+        return call
+
+    def ours_backward(interleaved):
+        def call():
+            F.rope(x, interleaved=interleaved)
+            return F.rope_backward(grad, interleaved=interleaved)
+
+        return call
+
+    steps = {
+        "forward": {
+            "ours interleaved": lambda: F.rope(x, interleaved=True),
+            "llama": torch_forward(llama),
+            "ours halves": lambda: F.rope(x),
+            "hf": torch_forward(hf),
+        },
+        "fwd+bwd": {
+            "ours interleaved": ours_backward(True),
+            "llama": torch_backward(llama),
+            "ours halves": ours_backward(False),
+            "hf": torch_backward(hf),
+        },
+    }
+    label = "x".join(map(str, shape))
+    for step, contenders in steps.items():
+        t = time_alternating(contenders, rounds=rounds)
+        work = f"{step} {label} f32, 2 threads both"
+        rows.append(
+            timing_row(
+                "rope",
+                f"{work}, interleaved",
+                "LLaMA view_as_complex * cached freqs_cis",
+                t["ours interleaved"],
+                t["llama"],
+            )
+        )
+        rows.append(
+            timing_row(
+                "rope",
+                f"{work}, split halves",
+                "HF rotate_half, cached cos/sin",
+                t["ours halves"],
+                t["hf"],
+            )
+        )
+        ours = min(("ours interleaved", "ours halves"), key=lambda name: t[name].median)
+        theirs = min(("llama", "hf"), key=lambda name: t[name].median)
+        form = "LLaMA view_as_complex" if theirs == "llama" else "HF rotate_half"
+        rows.append(
+            timing_row(
+                "rope",
+                f"{work}, faster layout of each side",
+                f"the faster torch form ({form})",
+                t[ours],
+                t[theirs],
+                goal=">= 1.0x",
+            )
+        )
+    return rows
+
+
+def run(quick: bool = False) -> list[dict]:
+    setup_environment()
+    rounds = 3 if quick else 9
     rng = np.random.default_rng(0)
+    rows = []
     with same_threads():
         for shape in SHAPES:
-            x = rng.standard_normal(shape, dtype=np.float32)
-            grad = rng.standard_normal(shape, dtype=np.float32)
-            x_t, grad_t = torch.from_numpy(x), torch.from_numpy(grad)
-            llama, hf = torch_forms(shape[-2], shape[-1])
-            with torch.no_grad():  # same rotation, up to float32 tables against float64-derived ones
-                np.testing.assert_allclose(F.rope(x, interleaved=True), llama(x_t).numpy(), atol=5e-3, rtol=0)
-                np.testing.assert_allclose(F.rope(x), hf(x_t).numpy(), atol=5e-3, rtol=0)
-
-            def torch_forward(form):
-                def call():
-                    with torch.no_grad():
-                        return form(x_t)
-
-                return call
-
-            def torch_backward(form):
-                def call():
-                    leaf = x_t.detach().requires_grad_(True)
-                    form(leaf).backward(grad_t)
-                    return leaf.grad
-
-                return call
-
-            def ours_backward(interleaved):
-                def call():
-                    F.rope(x, interleaved=interleaved)
-                    return F.rope_backward(grad, interleaved=interleaved)
-
-                return call
-
-            steps = {
-                "forward": {
-                    "ours interleaved": lambda: F.rope(x, interleaved=True),
-                    "llama": torch_forward(llama),
-                    "ours halves": lambda: F.rope(x),
-                    "hf": torch_forward(hf),
-                },
-                "fwd+bwd": {
-                    "ours interleaved": ours_backward(True),
-                    "llama": torch_backward(llama),
-                    "ours halves": ours_backward(False),
-                    "hf": torch_backward(hf),
-                },
-            }
-            label = "x".join(map(str, shape))
-            for step, contenders in steps.items():
-                t = time_alternating(contenders, rounds=rounds)
-                work = f"{step} {label} f32, 2 threads both"
-                rows.append(
-                    timing_row(
-                        "rope",
-                        f"{work}, interleaved",
-                        "LLaMA view_as_complex * cached freqs_cis",
-                        t["ours interleaved"],
-                        t["llama"],
-                    )
-                )
-                rows.append(
-                    timing_row(
-                        "rope",
-                        f"{work}, split halves",
-                        "HF rotate_half, cached cos/sin",
-                        t["ours halves"],
-                        t["hf"],
-                    )
-                )
-                ours = min(("ours interleaved", "ours halves"), key=lambda name: t[name].median)
-                theirs = min(("llama", "hf"), key=lambda name: t[name].median)
-                form = "LLaMA view_as_complex" if theirs == "llama" else "HF rotate_half"
-                rows.append(
-                    timing_row(
-                        "rope",
-                        f"{work}, faster layout of each side",
-                        f"the faster torch form ({form})",
-                        t[ours],
-                        t[theirs],
-                        goal=">= 1.0x",
-                    )
-                )
+            rows.extend(shape_rows(shape, rng, rounds))
     return rows
 
 
