@@ -15,6 +15,7 @@ import argparse
 import datetime
 import importlib
 import importlib.metadata
+import importlib.util
 import json
 import math
 import os
@@ -96,9 +97,11 @@ def benchmark_names() -> list[str]:
 
 
 def _missing_anchor(error: ModuleNotFoundError) -> str | None:
-    """The anchor package an import error is about, if it is one of the anchors (else None)."""
+    """The anchor package an import error is about, if it is an anchor that is not installed (else None)."""
     name = (error.name or "").split(".")[0]
-    return name if name in ANCHOR_PACKAGES else None
+    if name in ANCHOR_PACKAGES and importlib.util.find_spec(name) is None:
+        return name
+    return None  # a missing submodule of an installed anchor, or another module: a real error
 
 
 def run_suite(
