@@ -52,7 +52,7 @@ def run(quick: bool = False) -> list[dict]:
     from minembed.nn import Embedding
     from minembed.nn import functional as F
 
-    rounds = 3 if quick else 9
+    rounds = 3 if quick else 7
     rng = np.random.default_rng(0)
     weight = rng.standard_normal((V, D), dtype=np.float32)
     ids = rng.integers(0, V, size=SHAPE)

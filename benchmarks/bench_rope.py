@@ -143,7 +143,7 @@ def shape_rows(shape: tuple[int, ...], rng: np.random.Generator, rounds: int) ->
 
 def run(quick: bool = False) -> list[dict]:
     setup_environment()
-    rounds = 3 if quick else 9
+    rounds = 3 if quick else 7
     rng = np.random.default_rng(0)
     rows = []
     with same_threads():
