@@ -33,4 +33,30 @@ def fma(typingctx, a, b, c):
 fma32 = fma
 fma64 = fma
 
-__all__ = ["fma", "fma32", "fma64"]
+
+@intrinsic
+def float32_bits(typingctx, x):
+    """The IEEE-754 bits of a float32 as an int32 (a bit cast, no conversion)."""
+    if x != types.float32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+
+    return types.int32(x), codegen
+
+
+@intrinsic
+def bits_float32(typingctx, bits):
+    """The float32 whose IEEE-754 bits are the low 32 bits of the integer `bits` (a bit cast)."""
+    if not isinstance(bits, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        low32 = context.cast(builder, args[0], signature.args[0], types.int32)
+        return builder.bitcast(low32, ir.FloatType())
+
+    return types.float32(bits), codegen
+
+
+__all__ = ["bits_float32", "float32_bits", "fma", "fma32", "fma64"]

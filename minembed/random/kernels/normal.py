@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from minembed.random.kernels.fma import fma
+from minembed.random.kernels.fma import bits_float32, fma, float32_bits
 from minembed.random.kernels.mt19937 import fill_words64
 
 F = np.float32
@@ -45,14 +45,16 @@ UNIT24 = F(2.0**-24)
 UNIT53 = 2.0**-53
 MASK24 = np.uint32(0xFFFFFF)
 MASK53 = np.uint64((1 << 53) - 1)
+# Blocks of 16 per thread-private chunk of the float32 AVX2 transform.
+_CHUNK_BLOCKS = 256
 
 
 @njit(cache=True, inline="always")
 def log_avx2(x):
     """avx_mathfun's log256_ps for one float32 x in (0, 1] (u1 never is 0 or denormal)."""
-    mantissa, exponent = math.frexp(np.float64(x))  # x = mantissa * 2**exponent, mantissa in [0.5, 1)
-    x = F(mantissa)
-    e = F(exponent)
+    bits = float32_bits(x)
+    e = F((bits >> 23) - np.int32(126))  # as log256_ps: the exponent, for a mantissa in [0.5, 1)
+    x = bits_float32((bits & np.int32(~0x7F800000)) | np.int32(0x3F000000))
     if x < SQRT_HALF:
         e = e - ONE
         x = (x - ONE) + x
@@ -110,19 +112,44 @@ def _uniform_f64(word):
     return np.float64(word & MASK53) * UNIT53
 
 
+@njit(cache=True)
+def _avx2_pairs(u1, u2, cos_out, sin_out):
+    """radius*cos(theta), radius*sin(theta) for each (u1, u2); separate arrays so that LLVM
+    can vectorise the loop (8 float32 lanes, like torch's kernel)."""
+    for k in range(u1.size):
+        radius = math.sqrt(MINUS_TWO * log_avx2(u1[k]))
+        sin, cos = sincos_avx2(TWO_PI_F32 * u2[k])
+        cos_out[k] = radius * cos
+        sin_out[k] = radius * sin
+
+
 @njit(cache=True, parallel=True)
 def normal_blocks_avx2_f32(words, out, mean, std):
-    """words (16k,) uint32 -> out (16k,) float32, block by block; out may share words' memory."""
-    for block in prange(out.size // 16):
-        base = block * 16
-        u = np.empty(16, dtype=np.float32)
-        for j in range(16):
-            u[j] = _uniform_f32(words[base + j])
-        for j in range(8):
-            radius = math.sqrt(MINUS_TWO * log_avx2(ONE - u[j]))
-            sin, cos = sincos_avx2(TWO_PI_F32 * u[j + 8])
-            out[base + j] = fma(radius * cos, std, mean)
-            out[base + j + 8] = fma(radius * sin, std, mean)
+    """words (16k,) uint32 -> out (16k,) float32, block by block; out may share words' memory.
+
+    Threads take chunks of blocks; each chunk unpacks its uniforms into private buffers,
+    transforms them in one vectorisable loop, and writes its own blocks back.
+    """
+    blocks = out.size // 16
+    chunks = (blocks + _CHUNK_BLOCKS - 1) // _CHUNK_BLOCKS
+    for chunk in prange(chunks):
+        first = chunk * _CHUNK_BLOCKS
+        count = min(blocks - first, _CHUNK_BLOCKS)
+        u1 = np.empty(count * 8, dtype=np.float32)
+        u2 = np.empty(count * 8, dtype=np.float32)
+        for b in range(count):
+            base = (first + b) * 16
+            for j in range(8):
+                u1[b * 8 + j] = ONE - _uniform_f32(words[base + j])
+                u2[b * 8 + j] = _uniform_f32(words[base + j + 8])
+        cos_part = np.empty(count * 8, dtype=np.float32)
+        sin_part = np.empty(count * 8, dtype=np.float32)
+        _avx2_pairs(u1, u2, cos_part, sin_part)
+        for b in range(count):
+            base = (first + b) * 16
+            for j in range(8):
+                out[base + j] = fma(cos_part[b * 8 + j], std, mean)
+                out[base + j + 8] = fma(sin_part[b * 8 + j], std, mean)
 
 
 @njit(cache=True, parallel=True)
@@ -130,12 +157,11 @@ def normal_blocks_generic_f32(words, out, mean, std):
     """As normal_blocks_avx2_f32 with libm's logf/cosf/sinf: torch's portable float32 template."""
     for block in prange(out.size // 16):
         base = block * 16
-        u = np.empty(16, dtype=np.float32)
-        for j in range(16):
-            u[j] = _uniform_f32(words[base + j])
         for j in range(8):
-            radius = math.sqrt(MINUS_TWO * math.log(ONE - u[j]))
-            theta = F(TWO_PI * np.float64(u[j + 8]))  # 2.0f * pi<double> * u2 is a double product
+            radius = math.sqrt(MINUS_TWO * math.log(ONE - _uniform_f32(words[base + j])))
+            theta = F(
+                TWO_PI * np.float64(_uniform_f32(words[base + j + 8]))
+            )  # 2.0f * pi<double> * u2 is a double product
             out[base + j] = fma(radius * math.cos(theta), std, mean)
             out[base + j + 8] = fma(radius * math.sin(theta), std, mean)
 
@@ -145,12 +171,9 @@ def normal_blocks_f64(words, out, mean, std):
     """words (16k,) uint64 -> out (16k,) float64 with libm log/cos/sin; out may share words' memory."""
     for block in prange(out.size // 16):
         base = block * 16
-        u = np.empty(16, dtype=np.float64)
-        for j in range(16):
-            u[j] = _uniform_f64(words[base + j])
         for j in range(8):
-            radius = math.sqrt(-2.0 * math.log(1.0 - u[j]))
-            theta = TWO_PI * u[j + 8]
+            radius = math.sqrt(-2.0 * math.log(1.0 - _uniform_f64(words[base + j])))
+            theta = TWO_PI * _uniform_f64(words[base + j + 8])
             out[base + j] = fma(radius * math.cos(theta), std, mean)
             out[base + j + 8] = fma(radius * math.sin(theta), std, mean)
 
