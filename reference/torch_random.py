@@ -4,6 +4,7 @@ Every function starts from an explicit generator state (the 5056 bytes of get_st
 minembed.random.Generator.get_state() also produces) or a seed, runs torch, and returns NumPy
 arrays together with the state afterwards, so tests compare minembed and torch step by step.
 """
+
 from __future__ import annotations
 
 import numpy as np
