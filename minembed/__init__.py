@@ -41,11 +41,11 @@ __all__ = [
     "list_encoding_names",
     "load_encoding",
     "load_tiktoken_bpe",
+    "manual_seed",
     "nn",
+    "random",
     "tokenizers",
     "train_bpe",
-    "random",
-    "manual_seed",
 ]
 
 

@@ -93,7 +93,7 @@ def module_init(kind: str, seed: int, **kw) -> list[np.ndarray]:
 
 def init_function(name: str, shape, seed: int, **kw) -> np.ndarray:
     """torch.nn.init.<name> on a float32 tensor of `shape` with torch.Generator().manual_seed(seed)."""
-    import torch.nn.init as init
+    from torch.nn import init
 
     g = torch.Generator().manual_seed(seed)
     t = torch.empty(shape)
