@@ -143,12 +143,14 @@ def uniform_(tensor: np.ndarray, low: float = 0.0, high: float = 1.0, generator=
     gen = resolve_generator(generator)
     fused = capability.get_cpu_capability() == "avx2"
 
-    def fill(flat):
+    def fill(flat):  # flat is contiguous: the words are drawn into its own memory, then transformed in place
         if flat.dtype == np.float32:
-            words = gen.random_words(flat.size)
+            words = flat.view(np.uint32)
+            mt19937.fill_words(gen._key, gen._cursor, words)
             uniform_kernels.uniform_f32(words, flat, np.float32(low), np.float32(high), fused)
         else:
-            words = gen.random_words64(flat.size)
+            words = flat.view(np.uint64)
+            mt19937.fill_words64(gen._key, gen._cursor, words)
             uniform_kernels.uniform_f64(words, flat, float(low), float(high), fused)
 
     _fill_in_memory_order(tensor, fill)

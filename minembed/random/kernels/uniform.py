@@ -26,7 +26,7 @@ _PREFETCH_AHEAD = 24
 
 @njit(cache=True)
 def uniform_f32(words, out, low, high, fused):
-    """words (n,) uint32 -> out (n,) float32 uniform in [low, high); low, high float32."""
+    """words (n,) uint32 -> out (n,) float32 uniform in [low, high); low, high float32; out may be words' memory."""
     span = high - low
     for i in range(out.size):
         x = np.float32(words[i] & MASK24) * UNIT24
