@@ -152,3 +152,12 @@ def nanogpt_offsets(seed: int, high: int, batch_size: int) -> np.ndarray:
     """nanoGPT's torch.randint(len(data) - block_size, (batch_size,)) after torch.manual_seed(seed)."""
     torch.manual_seed(seed)
     return torch.randint(high, (batch_size,)).numpy().copy()
+
+
+def dataloader_order_with_draw_before_first_batch(n: int, batch_size: int, seed: int) -> list[int]:
+    """One epoch of DataLoader(range(n), shuffle=True) where torch.rand(1) runs between iter() and the
+    first batch: the sampler's seed is drawn at the first batch, so the draw shifts the order."""
+    torch.manual_seed(seed)
+    batches = iter(torch.utils.data.DataLoader(list(range(n)), batch_size=batch_size, shuffle=True))
+    torch.rand(1)
+    return [int(i) for batch in batches for i in batch]

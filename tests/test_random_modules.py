@@ -166,3 +166,11 @@ def test_random_batch_matches_nanogpt(seed, length, batch_size, data):
     assert np.array_equal(x[:, 0], offsets) and np.array_equal(y[:, 0], offsets + 1)
     x2, _ = random_batch(tokens, batch_size, block_size, generator=mr.Generator().manual_seed(seed))
     assert np.array_equal(x2, x)
+
+
+def test_a_draw_between_iter_and_the_first_batch_shifts_the_order_as_in_torch():
+    expected = tr.dataloader_order_with_draw_before_first_batch(20, 3, seed=11)
+    minembed.manual_seed(11)
+    batches = iter(DataLoader(_Indices(20), batch_size=3, shuffle=True))
+    mr.rand(1)
+    assert [int(v) for x, _ in batches for v in x[:, 0]] == expected
