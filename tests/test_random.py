@@ -227,7 +227,12 @@ def test_generic_mode_matches_torch_default_capability():
     env = dict(os.environ, ATEN_CPU_CAPABILITY="default", PYTHONPATH=str(root))
     env.pop("MINEMBED_CPU_CAPABILITY", None)
     result = subprocess.run(
-        [sys.executable, "-c", _GENERIC_SCRIPT], check=False, env=env, cwd=root, capture_output=True, text=True,
+        [sys.executable, "-c", _GENERIC_SCRIPT],
+        check=False,
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
