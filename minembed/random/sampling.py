@@ -179,6 +179,8 @@ def randint(low: int, high=None, size=None, *, generator=None, dtype=np.int64) -
     """
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
     if size is None:
         raise TypeError("randint needs a size, e.g. randint(10, (3,)) or randint(0, 10, (3,))")
     for name, value in (("low", low), ("high", high)):
