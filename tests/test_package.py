@@ -113,7 +113,7 @@ def test_prefetch_compiles_on_the_pinned_numba_and_llvmlite():
     import numba
     import numpy as np
 
-    from minembed.nn.kernels import _prefetch
+    from minembed import _prefetch
 
     for module in (numba, llvmlite):
         low, high = _pinned_range(module.__name__)
@@ -136,7 +136,7 @@ def test_prefetch_compiles_on_the_pinned_numba_and_llvmlite():
 
 
 def test_prefetch_falls_back_to_no_hint_when_it_cannot_compile():
-    from minembed.nn.kernels import _prefetch
+    from minembed import _prefetch
 
     def broken_probe(table):
         raise RuntimeError("no llvm.prefetch here")

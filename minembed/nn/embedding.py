@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from minembed.nn import init
 from minembed.nn._checks import (
     FLOAT_DTYPES,
     check_float_table,
@@ -22,11 +23,15 @@ def _check_size(name: str, value) -> int:
     return int(value)
 
 
-def initial_table(num_embeddings: int, embedding_dim: int, padding_idx: int | None, _weight, dtype, rng) -> np.ndarray:
+def initial_table(
+    num_embeddings: int, embedding_dim: int, padding_idx: int | None, _weight, dtype, rng, generator=None
+) -> np.ndarray:
     """The (num_embeddings, embedding_dim) table of a new Embedding or EmbeddingBag.
 
-    Without _weight: N(0, 1) from rng (a fresh Generator if None), padding row zeroed. With it:
-    the given array, used as is (shared memory, padding row untouched), as torch does.
+    Without _weight: N(0, 1) drawn as torch.nn.Embedding draws it, from `generator` (a
+    minembed.random.Generator; the default generator if None), then the padding row zeroed;
+    or, when rng is a numpy.random.Generator, rng.standard_normal (not torch's stream).
+    With _weight: the given array, used as is (shared memory, padding row untouched), as torch does.
     """
     shape = (num_embeddings, embedding_dim)
     if _weight is not None:
@@ -39,8 +44,11 @@ def initial_table(num_embeddings: int, embedding_dim: int, padding_idx: int | No
         return weight
     if np.dtype(dtype) not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
-    rng = np.random.default_rng() if rng is None else rng
-    weight = rng.standard_normal(shape, dtype=np.dtype(dtype))
+    rng, generator = init.init_source(rng, generator)
+    if rng is not None:
+        weight = rng.standard_normal(shape, dtype=np.dtype(dtype))
+    else:
+        weight = init.normal_(np.empty(shape, dtype=np.dtype(dtype)), generator=generator)
     if padding_idx is not None:
         weight[padding_idx] = 0
     return weight
@@ -49,8 +57,10 @@ def initial_table(num_embeddings: int, embedding_dim: int, padding_idx: int | No
 class Embedding:
     """A table of num_embeddings vectors of size embedding_dim; `emb(ids)` looks rows up.
 
-    weight: (num_embeddings, embedding_dim) ndarray, initialised N(0, 1) from rng
-    (a np.random.Generator; a fresh one if None), with the padding row zeroed.
+    weight: (num_embeddings, embedding_dim) ndarray, initialised N(0, 1) exactly as torch's
+    (the same values for the same seed) from `generator` (a minembed.random.Generator; the
+    default generator, seeded by minembed.manual_seed, if None), then the padding row zeroed.
+    rng= (a numpy.random.Generator) draws from NumPy instead: not torch's stream.
     forward(ids): ids of any shape and integer dtype -> ids.shape + (embedding_dim,).
     backward(grad_output): accumulates into `grad` the gradient for the ids of the last forward:
     a dense (num_embeddings, embedding_dim) array, or a SparseRowGradient when sparse=True.
@@ -73,6 +83,7 @@ class Embedding:
         dtype: DTypeLike = np.float32,
         rng: np.random.Generator | None = None,
         _freeze: bool = False,
+        generator=None,
     ) -> None:
         self.num_embeddings = _check_size("num_embeddings", num_embeddings)
         self.embedding_dim = _check_size("embedding_dim", embedding_dim)
@@ -87,7 +98,9 @@ class Embedding:
         self._last_ids = None  # flat int64 ids of the last forward, for backward
         self._last_shape = None
 
-        self.weight = initial_table(self.num_embeddings, self.embedding_dim, self.padding_idx, _weight, dtype, rng)
+        self.weight = initial_table(
+            self.num_embeddings, self.embedding_dim, self.padding_idx, _weight, dtype, rng, generator
+        )
 
     @classmethod
     def from_pretrained(

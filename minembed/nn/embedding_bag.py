@@ -42,6 +42,7 @@ class EmbeddingBag:
         _weight: np.ndarray | None = None,
         dtype=np.float32,
         rng: np.random.Generator | None = None,
+        generator=None,
     ):
         self.num_embeddings = _check_size("num_embeddings", num_embeddings)
         self.embedding_dim = _check_size("embedding_dim", embedding_dim)
@@ -60,7 +61,9 @@ class EmbeddingBag:
         self.grad_per_sample_weights = None
         self._saved = None  # what the last forward saw, for backward
 
-        self.weight = initial_table(self.num_embeddings, self.embedding_dim, self.padding_idx, _weight, dtype, rng)
+        self.weight = initial_table(
+            self.num_embeddings, self.embedding_dim, self.padding_idx, _weight, dtype, rng, generator
+        )
 
     @classmethod
     def from_pretrained(

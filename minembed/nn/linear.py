@@ -1,9 +1,12 @@
 """nn.Linear: y = x @ weight.T + bias, mirroring torch.nn.Linear."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minembed.nn import functional as F
+from minembed.nn import init
 from minembed.nn._checks import FLOAT_DTYPES
 from minembed.nn._grads import reset_gradient
 from minembed.nn.embedding import _check_size
@@ -12,8 +15,9 @@ from minembed.nn.embedding import _check_size
 class Linear:
     """An affine map from in_features to out_features; weight (out, in), bias (out,) or None.
 
-    Initialised like torch: weight and bias uniform in [-1/sqrt(in), 1/sqrt(in)], from rng
-    (a np.random.Generator; a fresh one if None). forward(x (..., in)) -> (..., out).
+    Initialised exactly as torch.nn.Linear (kaiming_uniform_(weight, a=sqrt(5)), then bias uniform
+    in [-1/sqrt(in), 1/sqrt(in)]) from `generator` (a minembed.random.Generator; the default
+    generator if None); rng= (a numpy.random.Generator) draws from NumPy instead: not torch's stream. forward(x (..., in)) -> (..., out).
     backward(grad_output (..., out)) returns grad_input (..., in) and accumulates grad_weight
     and grad_bias. The weight can be tied to an Embedding: Linear(D, V).weight = emb.weight
     makes an output head that shares the (V, D) table (see minembed.demos.one_hot_linear).
@@ -30,15 +34,21 @@ class Linear:
         bias: bool = True,
         dtype=np.float32,
         rng: np.random.Generator | None = None,
+        generator=None,
     ):
         self.in_features = _check_size("in_features", in_features)
         self.out_features = _check_size("out_features", out_features)
         if np.dtype(dtype) not in FLOAT_DTYPES:
             raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
-        rng = np.random.default_rng() if rng is None else rng
-        bound = 1.0 / np.sqrt(self.in_features) if self.in_features else 0.0
-        self.weight = rng.uniform(-bound, bound, (self.out_features, self.in_features)).astype(dtype)
-        self.bias = rng.uniform(-bound, bound, self.out_features).astype(dtype) if bias else None
+        rng, generator = init.init_source(rng, generator)
+        bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0
+        if rng is not None:
+            self.weight = rng.uniform(-bound, bound, (self.out_features, self.in_features)).astype(dtype)
+            self.bias = rng.uniform(-bound, bound, self.out_features).astype(dtype) if bias else None
+        else:  # torch.nn.Linear.reset_parameters, draw for draw
+            self.weight = np.empty((self.out_features, self.in_features), dtype=dtype)
+            init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+            self.bias = init.uniform_(np.empty(self.out_features, dtype), -bound, bound, generator) if bias else None
         self.grad_weight = None
         self.grad_bias = None
         self._last_input = None

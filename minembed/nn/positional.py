@@ -8,7 +8,7 @@ import numpy as np
 from minembed.nn import functional as F
 from minembed.nn._checks import FLOAT_DTYPES, as_index_array, check_grad_output
 from minembed.nn._grads import reset_gradient
-from minembed.nn.embedding import Embedding, _check_size
+from minembed.nn.embedding import Embedding, _check_size, initial_table
 
 
 def _check_seq_len(seq_len, context_length: int) -> int:
@@ -29,7 +29,8 @@ class PositionalEmbedding:
     forward(seq_len) -> (seq_len, embedding_dim), the rows of positions 0..seq_len-1 (a copy).
     backward(grad_output (..., seq_len, embedding_dim)) sums over the leading axes (the batch the
     rows were broadcast over) and accumulates into `grad` (context_length, embedding_dim).
-    Initialised N(0, 1) from rng, as torch.nn.Embedding is.
+    Initialised N(0, 1) exactly as torch.nn.Embedding(context_length, embedding_dim) is, from
+    `generator` (the default generator if None); rng= (numpy) draws NumPy's stream instead.
 
     >>> pos = PositionalEmbedding(8, 4, rng=np.random.default_rng(0))
     >>> pos(5).shape
@@ -38,13 +39,19 @@ class PositionalEmbedding:
 
     learned = True
 
-    def __init__(self, context_length: int, embedding_dim: int, dtype=np.float32, rng: np.random.Generator | None = None):
+    def __init__(
+        self,
+        context_length: int,
+        embedding_dim: int,
+        dtype=np.float32,
+        rng: np.random.Generator | None = None,
+        generator=None,
+    ):
         self.context_length = _check_size("context_length", context_length)
         self.embedding_dim = _check_size("embedding_dim", embedding_dim)
         if np.dtype(dtype) not in FLOAT_DTYPES:
             raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
-        rng = np.random.default_rng() if rng is None else rng
-        self.weight = rng.standard_normal((self.context_length, self.embedding_dim), dtype=np.dtype(dtype))
+        self.weight = initial_table(self.context_length, self.embedding_dim, None, None, dtype, rng, generator)
         self.grad = None
         self._last_seq_len = None
 
@@ -130,11 +137,14 @@ class TokenAndPositionEmbedding:
         positional: str = "learned",
         dtype=np.float32,
         rng: np.random.Generator | None = None,
+        generator=None,
     ):
-        rng = np.random.default_rng() if rng is None else rng
-        self.token_embedding = Embedding(vocab_size, embedding_dim, dtype=dtype, rng=rng)
+        # torch's course code builds the token table first, then the position table, from one stream.
+        self.token_embedding = Embedding(vocab_size, embedding_dim, dtype=dtype, rng=rng, generator=generator)
         if positional == "learned":
-            self.position_embedding = PositionalEmbedding(context_length, embedding_dim, dtype=dtype, rng=rng)
+            self.position_embedding = PositionalEmbedding(
+                context_length, embedding_dim, dtype=dtype, rng=rng, generator=generator
+            )
         elif positional == "sinusoidal":
             self.position_embedding = SinusoidalPositionalEmbedding(context_length, embedding_dim, dtype=dtype)
         else:

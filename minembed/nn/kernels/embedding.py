@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, types
 
-from minembed.nn.kernels._prefetch import prefetch_row
+from minembed._prefetch import prefetch_row
 
 # fill_zero cuts the table into this many contiguous blocks (one or two per thread).
 _FILL_PARTS = 4

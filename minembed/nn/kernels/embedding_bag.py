@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from minembed.nn.kernels._prefetch import prefetch_row
+from minembed._prefetch import prefetch_row
 
 MODE_SUM = 0
 MODE_MEAN = 1

@@ -1,0 +1,1 @@
+"""Numba kernels of minembed.random, each beside its readable NumPy twin (`*_numpy.py`)."""
