@@ -45,11 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with -o: show a progress bar (default: when stderr is a terminal)")
 
 
-def _token_file(args: argparse.Namespace, encoding) -> int:
-    if args.text or "-" in args.files or not args.files:
-        raise UsageError("-o writes a token file from files only: pass FILE arguments, not stdin or --text")
-    out = check_output_path(args.output)
-    paths = check_input_files(args.files)
+def _token_file(args: argparse.Namespace, paths, out, encoding) -> int:
     from minembed.data import tokenize_files
 
     info = tokenize_files(paths, out, encoding, progress=args.progress)
@@ -58,14 +54,17 @@ def _token_file(args: argparse.Namespace, encoding) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    encoding = load_encoding_arg(args.encoding, args.pattern, args.special)
-    if args.output is not None:
-        return _token_file(args, encoding)
     sources = args.files or ([] if args.text else ["-"])
     if sources.count("-") > 1:
         raise UsageError("stdin (-) can be read only once; pass - at most once")
+    if args.output is not None:
+        if args.text or "-" in args.files or not args.files:
+            raise UsageError("-o writes a token file from files only: pass FILE arguments, not stdin or --text")
+        paths, out = check_input_files(args.files), check_output_path(args.output)
+        return _token_file(args, paths, out, load_encoding_arg(args.encoding, args.pattern, args.special))
     check_input_files([s for s in sources if s != "-"])
-    texts = [read_text(s) for s in sources] + list(args.text)
+    texts = [read_text(s) for s in sources] + list(args.text)  # before the encoding, which takes a second to load
+    encoding = load_encoding_arg(args.encoding, args.pattern, args.special)
 
     def encode(text: str) -> list[int]:
         if args.allow_special:

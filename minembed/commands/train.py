@@ -91,5 +91,5 @@ def run(args: argparse.Namespace) -> int:
     if fmt == "tiktoken":
         say(f"load it with tiktoken.Encoding({encoding.name!r}, pat_str=PATTERN, "
             f"mergeable_ranks=tiktoken.load.load_tiktoken_bpe({str(Path(out))!r}), "
-            f"special_tokens={encoding.special_tokens!r}), PATTERN being the --pattern above")
+            f"special_tokens={dict(encoding.special_tokens)!r}), PATTERN being the --pattern above")
     return 0
