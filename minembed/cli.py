@@ -24,7 +24,6 @@ COMMANDS = [
     ("show", "show", "show where an encoding cuts a text into tokens, with their ids"),
     ("bench", "bench", "run the benchmark suite against torch, tiktoken, rustbpe (source checkout only)"),
     ("plot", "plot", "draw embeddings, positions, token lengths or windows to a PNG (needs matplotlib)"),
-
 ]
 _GLOBAL_FLAGS = {"-h", "--help", "--version", "--debug"}
 

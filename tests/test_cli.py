@@ -13,7 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import minembed
@@ -45,6 +44,7 @@ def minembed_cli(*args, stdin: str | bytes | None = None, env: dict | None = Non
     data = stdin.encode() if isinstance(stdin, str) else stdin
     return subprocess.run(
         [sys.executable, "-m", "minembed", *map(str, args)],
+        check=False,
         input=data,
         capture_output=True,
         env=env or cli_env(),
@@ -96,7 +96,12 @@ def test_encode_to_a_token_file_equals_tiktoken_ids_per_document(texts, tmp_path
     ok(result)
     assert "wrote" in result.stderr.decode()
     enc = tiktoken_ref.get_encoding("gpt2")
-    expected = [*enc.encode_ordinary(TEXTS["a.txt"]), enc.eot_token, *enc.encode_ordinary(TEXTS["b.txt"]), enc.eot_token]
+    expected = [
+        *enc.encode_ordinary(TEXTS["a.txt"]),
+        enc.eot_token,
+        *enc.encode_ordinary(TEXTS["b.txt"]),
+        enc.eot_token,
+    ]
     assert open_tokens(out).tolist() == expected
     assert leftovers(tmp_path) == []
 
@@ -118,8 +123,10 @@ def test_train_writes_files_that_minembed_and_tiktoken_load_alike(texts, tmp_pat
     encoded = ok(minembed_cli("encode", "--encoding", mine, "--text", probe))
     assert encoded == " ".join(map(str, theirs.encode_ordinary(probe))) + "\n"
     # the .tiktoken file with its pattern and specials given on the command line: the same encoding
-    encoded = ok(minembed_cli("encode", "--encoding", ranks, "--pattern", "gpt4", "--special", "<|endoftext|>",
-                              "<|pad|>", "--allow-special", "--text", probe + "<|pad|>"))
+    specials = ["--special", "<|endoftext|>", "<|pad|>", "--allow-special"]
+    encoded = ok(
+        minembed_cli("encode", "--encoding", ranks, "--pattern", "gpt4", *specials, "--text", probe + "<|pad|>")
+    )
     assert encoded == " ".join(map(str, theirs.encode(probe + "<|pad|>", allowed_special="all"))) + "\n"
     assert leftovers(tmp_path) == []
 
@@ -152,15 +159,19 @@ def test_show_marks_each_token_and_prints_ids_and_count():
     ],
 )
 def test_bad_input_gets_one_line_and_the_exit_status(tmp_path, args, status, message):
-    files = {"missing": tmp_path / "missing.txt", "latin1": tmp_path / "latin1.txt", "good": tmp_path / "good.txt",
-             "out": tmp_path / "out.encoding"}
+    files = {
+        "missing": tmp_path / "missing.txt",
+        "latin1": tmp_path / "latin1.txt",
+        "good": tmp_path / "good.txt",
+        "out": tmp_path / "out.encoding",
+    }
     files["latin1"].write_bytes("abc café".encode("latin-1"))
     files["good"].write_text("some text " * 10, encoding="utf-8")
     result = minembed_cli(*[a.format(**files) for a in args])
     stderr = result.stderr.decode()
     assert result.returncode == status, stderr
     assert len(stderr.splitlines()) == 1 and "Traceback" not in stderr, stderr
-    assert message in stderr and stderr.startswith("minembed "), stderr
+    assert message in stderr and stderr.startswith("minembed"), stderr
     assert not files["out"].exists() and leftovers(tmp_path) == []
 
 

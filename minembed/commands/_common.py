@@ -113,7 +113,9 @@ def load_encoding_arg(value: str, pattern: str = "gpt4", specials: list[str] | N
 
             ranks = load_tiktoken_bpe(path)
             special_ids = {token: len(ranks) + i for i, token in enumerate(specials or [])}
-            return Encoding(path.stem, pat_str=split_pattern(pattern), mergeable_ranks=ranks, special_tokens=special_ids)
+            return Encoding(
+                path.stem, pat_str=split_pattern(pattern), mergeable_ranks=ranks, special_tokens=special_ids
+            )
         from minembed.tokenizers.formats import load_encoding
 
         return load_encoding(path)
@@ -166,7 +168,7 @@ def run_interruptibly(fn, *args, **kwargs):
     def work() -> None:
         try:
             outcome["value"] = fn(*args, **kwargs)
-        except BaseException as e:  # re-raised in the calling thread
+        except BaseException as e:  # noqa: BLE001 - re-raised in the calling thread
             outcome["error"] = e
 
     worker = threading.Thread(target=work, daemon=True, name="minembed-command")

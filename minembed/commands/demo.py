@@ -14,25 +14,29 @@ from minembed.commands._common import UsageError, read_text
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="*", metavar="FILE", help="UTF-8 text files to use (default: the built-in text)")
     parser.add_argument("--text", action="append", default=[], metavar="FILE", help=argparse.SUPPRESS)  # old spelling
-    parser.add_argument("--encoding", metavar="NAME", help="a registered encoding (e.g. gpt2) instead of training a BPE")
-    parser.add_argument("--vocab-size", type=int, default=400, metavar="N", help="size of the trained BPE (default 400)")
+    parser.add_argument(
+        "--encoding", metavar="NAME", help="a registered encoding (e.g. gpt2) instead of training a BPE"
+    )
+    parser.add_argument(
+        "--vocab-size", type=int, default=400, metavar="N", help="size of the trained BPE (default 400)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from minembed.demos.pipeline import DemoConfig, run as run_demo
+    from minembed.demos import pipeline
     from minembed.tokenizers.registry import list_encoding_names
 
     if args.encoding is not None and args.encoding not in list_encoding_names():
         raise UsageError(f"unknown encoding {args.encoding!r}: pass one of {', '.join(list_encoding_names())}")
     if args.vocab_size < 257:
         raise UsageError(f"--vocab-size {args.vocab_size} is too small: pass at least 257 (256 bytes + <|endoftext|>)")
-    config = DemoConfig(encoding=args.encoding, bpe_vocab_size=args.vocab_size, seed=args.seed)
+    config = pipeline.DemoConfig(encoding=args.encoding, bpe_vocab_size=args.vocab_size, seed=args.seed)
     files = [*args.files, *args.text]
     if files:
         config.text = "\n\n".join(read_text(f) for f in files)
         config.source = ", ".join(files)
         if not config.text.strip():
             raise UsageError(f"{config.source}: no text to work on; pass a non-empty file")
-    run_demo(config)
+    pipeline.run(config)
     return 0

@@ -25,24 +25,44 @@ from minembed.commands._common import (
 
 def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
     """--encoding, and what a .tiktoken file does not say (shared by encode, decode, show and plot)."""
-    parser.add_argument("--encoding", required=True, metavar="NAME|PATH",
-                        help="a registered encoding (gpt2, r50k_base, cl100k_base, o200k_base) or an encoding file")
-    parser.add_argument("--pattern", default="gpt4", metavar="NAME|REGEX",
-                        help=f"for a .tiktoken file only: its split pattern ({', '.join(PATTERN_NAMES)} or a regex; "
-                        "default gpt4)")
-    parser.add_argument("--special", action="extend", nargs="+", default=[], metavar="TOKEN",
-                        help="for a .tiktoken file only: its special tokens, numbered after the ranks")
+    parser.add_argument(
+        "--encoding",
+        required=True,
+        metavar="NAME|PATH",
+        help="a registered encoding (gpt2, r50k_base, cl100k_base, o200k_base) or an encoding file",
+    )
+    parser.add_argument(
+        "--pattern",
+        default="gpt4",
+        metavar="NAME|REGEX",
+        help=f"for a .tiktoken file only: its split pattern ({', '.join(PATTERN_NAMES)} or a regex; default gpt4)",
+    )
+    parser.add_argument(
+        "--special",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="TOKEN",
+        help="for a .tiktoken file only: its special tokens, numbered after the ranks",
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="*", metavar="FILE", help="UTF-8 text files, or - for stdin (the default)")
     add_encoding_arguments(parser)
     parser.add_argument("--text", action="append", default=[], metavar="TEXT", help="a text to encode (repeatable)")
-    parser.add_argument("--allow-special", action="store_true",
-                        help="encode special-token text (e.g. <|endoftext|>) as the special token's id")
+    parser.add_argument(
+        "--allow-special",
+        action="store_true",
+        help="encode special-token text (e.g. <|endoftext|>) as the special token's id",
+    )
     parser.add_argument("-o", "--output", metavar="OUT", help="write one token file (uint16/uint32) instead")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="with -o: show a progress bar (default: when stderr is a terminal)")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with -o: show a progress bar (default: when stderr is a terminal)",
+    )
 
 
 def _token_file(args: argparse.Namespace, paths, out, encoding) -> int:

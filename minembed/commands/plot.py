@@ -46,9 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--encoding", metavar="NAME|PATH", help="rows of this encoding's table, picked by --tokens")
     source.add_argument("--vectors", metavar="FILE", help="word vectors in word2vec text format")
     source.add_argument("--table", metavar="FILE.npy", help="a saved table (rows x dim), rows picked by --rows")
-    embedding.add_argument("--weights", metavar="FILE.npy",
-                           help="with --encoding: a saved table (n_vocab x dim) instead of a fresh one")
-    embedding.add_argument("--tokens", nargs="+", metavar="TEXT", help="with --encoding: the texts whose tokens to plot")
+    embedding.add_argument(
+        "--weights", metavar="FILE.npy", help="with --encoding: a saved table (n_vocab x dim) instead of a fresh one"
+    )
+    embedding.add_argument(
+        "--tokens", nargs="+", metavar="TEXT", help="with --encoding: the texts whose tokens to plot"
+    )
     embedding.add_argument("--words", nargs="+", metavar="WORD", help="with --vectors: the words (default: the first)")
     embedding.add_argument("--rows", nargs="+", type=int, metavar="ROW", help="with --table: the rows to plot")
     embedding.add_argument("--limit", type=int, default=40, help="with --vectors and no --words: how many (40)")
@@ -93,7 +96,9 @@ def _embedding(args: argparse.Namespace, viz, size):
         table = _load_table(args.table)
         bad = [r for r in args.rows if not 0 <= r < len(table)]
         if bad:
-            raise UsageError(f"--rows {bad[0]} is outside the table's {len(table)} rows; pick rows 0 to {len(table) - 1}")
+            raise UsageError(
+                f"--rows {bad[0]} is outside the table's {len(table)} rows; pick rows 0 to {len(table) - 1}"
+            )
         return viz.embedding_figure(table[args.rows], [str(r) for r in args.rows], title=args.title, size=size)
     if not args.tokens:
         raise UsageError("--encoding needs --tokens: the texts whose tokens to plot, e.g. --tokens king queen man")
@@ -140,7 +145,10 @@ def _tokens(args: argparse.Namespace, viz, size):
     ids = np.asarray(encoding.encode_ordinary(text), dtype=np.int64)
     distinct, inverse = np.unique(ids, return_inverse=True)
     distinct_lengths = np.array([len(encoding.decode_single_token_bytes(int(t))) for t in distinct], dtype=np.int64)
-    title = args.title or f"{encoding.name}: {ids.size:,} tokens, {len(text.encode()) / max(ids.size, 1):.2f} bytes per token"
+    title = (
+        args.title
+        or f"{encoding.name}: {ids.size:,} tokens, {len(text.encode()) / max(ids.size, 1):.2f} bytes per token"
+    )
     return viz.token_lengths_figure(distinct_lengths[inverse], title=title, size=size)
 
 
@@ -157,8 +165,10 @@ def _windows(args: argparse.Namespace, viz, size):
     if args.max_length < 1 or args.stride < 1:
         raise UsageError("--max-length and --stride must be at least 1")
     if num_tokens <= args.max_length:
-        raise UsageError(f"{num_tokens} tokens make no window of --max-length {args.max_length}: "
-                         "pass more tokens than the window length")
+        raise UsageError(
+            f"{num_tokens} tokens make no window of --max-length {args.max_length}: "
+            "pass more tokens than the window length"
+        )
     return viz.windows_figure(num_tokens, args.max_length, args.stride, labels=labels, title=args.title, size=size)
 
 
@@ -170,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         import matplotlib  # noqa: F401  (only to say clearly that it is missing)
     except ImportError:
         raise CommandError("plot needs matplotlib, an optional extra: pip install 'minembed[plot]'") from None
-    import minembed.viz as viz
+    from minembed import viz
 
     size = args.size or ((1000, 750) if args.kind == "embedding" else (1000, 600))
     figure = args.draw(args, viz, size)

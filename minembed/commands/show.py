@@ -22,8 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="?", default="-", metavar="TEXT", help="the text, or - for stdin (the default)")
     add_encoding_arguments(parser)
     parser.add_argument("--file", metavar="FILE", help="read the text from FILE instead")
-    parser.add_argument("--color", choices=["auto", "always", "never"], default="auto",
-                        help="colours (auto: on a terminal, unless NO_COLOR is set) or brackets")
+    parser.add_argument(
+        "--color",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colours (auto: on a terminal, unless NO_COLOR is set) or brackets",
+    )
     parser.add_argument("--allow-special", action="store_true", help="show special-token text as the special token")
 
 
@@ -49,9 +53,7 @@ def run(args: argparse.Namespace) -> int:
     text = read_text(args.file) if args.file else (read_text("-") if args.text == "-" else args.text)
     ids = encoding.encode(text, allowed_special="all") if args.allow_special else encoding.encode_ordinary(text)
     tokens = [encoding.decode_single_token_bytes(t) for t in ids]
-    colour = args.color == "always" or (
-        args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    )
+    colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     marked = render(tokens, colour)
     print(marked if marked.endswith("\n") else marked + "\n", end="")
     print(f"ids: {' '.join(map(str, ids))}")

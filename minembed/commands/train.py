@@ -30,19 +30,40 @@ from minembed.commands._common import (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="UTF-8 text files to train on")
-    parser.add_argument("--vocab-size", type=int, required=True, metavar="N",
-                        help="tokens in the result: 256 bytes + merges + special tokens")
-    parser.add_argument("--pattern", default="gpt4", metavar="NAME|REGEX",
-                        help=f"split pattern: {', '.join(PATTERN_NAMES)} or a regex (default gpt4, rustbpe's)")
-    parser.add_argument("--special", action="extend", nargs="+", metavar="TOKEN",
-                        help="special tokens, in id order (default <|endoftext|>)")
+    parser.add_argument(
+        "--vocab-size",
+        type=int,
+        required=True,
+        metavar="N",
+        help="tokens in the result: 256 bytes + merges + special tokens",
+    )
+    parser.add_argument(
+        "--pattern",
+        default="gpt4",
+        metavar="NAME|REGEX",
+        help=f"split pattern: {', '.join(PATTERN_NAMES)} or a regex (default gpt4, rustbpe's)",
+    )
+    parser.add_argument(
+        "--special",
+        action="extend",
+        nargs="+",
+        metavar="TOKEN",
+        help="special tokens, in id order (default <|endoftext|>)",
+    )
     parser.add_argument("--no-special", action="store_true", help="no special tokens at all")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="the encoding file to write")
-    parser.add_argument("--format", choices=["minembed", "tiktoken"],
-                        help="file format (default: tiktoken when OUT ends in .tiktoken, else minembed)")
+    parser.add_argument(
+        "--format",
+        choices=["minembed", "tiktoken"],
+        help="file format (default: tiktoken when OUT ends in .tiktoken, else minembed)",
+    )
     parser.add_argument("--name", help="the encoding's name (default: OUT's file name without its suffix)")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="show a progress bar (default: when stderr is a terminal)")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: when stderr is a terminal)",
+    )
 
 
 def _special_tokens(args: argparse.Namespace) -> list[str]:
@@ -69,13 +90,22 @@ def run(args: argparse.Namespace) -> int:
 
     from minembed.tokenizers.train import train_bpe
 
-    say(f"training a BPE of {args.vocab_size:,} tokens on {len(paths)} file(s), "
-        f"{sum(len(t) for t in texts):,} characters...")
+    say(
+        f"training a BPE of {args.vocab_size:,} tokens on {len(paths)} file(s), "
+        f"{sum(len(t) for t in texts):,} characters..."
+    )
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        encoding = run_interruptibly(train_bpe, texts, args.vocab_size, pat_str=pat_str, special_tokens=specials,
-                                     progress=args.progress, name=args.name or out.name.split(".")[0])
+        encoding = run_interruptibly(
+            train_bpe,
+            texts,
+            args.vocab_size,
+            pat_str=pat_str,
+            special_tokens=specials,
+            progress=args.progress,
+            name=args.name or out.name.split(".")[0],
+        )
     for warning in caught:
         say(f"minembed train: warning: {' '.join(str(warning.message).split())}")
     seconds = time.perf_counter() - start
@@ -86,10 +116,14 @@ def run(args: argparse.Namespace) -> int:
         dump_tiktoken_bpe(encoding.mergeable_ranks, out)
     else:
         encoding.save(out)
-    say(f"wrote {out} ({fmt} format): {encoding.n_vocab:,} tokens, {len(encoding.mergeable_ranks) - 256:,} merges, "
-        f"trained in {seconds:.1f} s")
+    say(
+        f"wrote {out} ({fmt} format): {encoding.n_vocab:,} tokens, {len(encoding.mergeable_ranks) - 256:,} merges, "
+        f"trained in {seconds:.1f} s"
+    )
     if fmt == "tiktoken":
-        say(f"load it with tiktoken.Encoding({encoding.name!r}, pat_str=PATTERN, "
+        say(
+            f"load it with tiktoken.Encoding({encoding.name!r}, pat_str=PATTERN, "
             f"mergeable_ranks=tiktoken.load.load_tiktoken_bpe({str(Path(out))!r}), "
-            f"special_tokens={dict(encoding.special_tokens)!r}), PATTERN being the --pattern above")
+            f"special_tokens={dict(encoding.special_tokens)!r}), PATTERN being the --pattern above"
+        )
     return 0

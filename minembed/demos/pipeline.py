@@ -9,6 +9,7 @@ leave more in `state.extras`. Adding a stage is one line in STAGES: `("what it s
 where `my_stage(state)` prints indented lines and calls `check(label, ok)`. A title may name
 config fields, e.g. "table {config.big_vocab}".
 """
+
 from __future__ import annotations
 
 import time
@@ -84,7 +85,9 @@ def tokenizer_stage(state: DemoState) -> None:
         print(f"   loaded {encoding.name}: {encoding.n_vocab:,} tokens")
     ids = encoding.encode_to_numpy(text)
     n_bytes = len(text.encode())
-    print(f"   {n_bytes:,} bytes -> {ids.size:,} token ids ({ids.dtype}), {n_bytes / max(ids.size, 1):.2f} bytes per token")
+    print(
+        f"   {n_bytes:,} bytes -> {ids.size:,} token ids ({ids.dtype}), {n_bytes / max(ids.size, 1):.2f} bytes per token"
+    )
     print(f"   first tokens: {[encoding.decode_single_token_bytes(int(t)) for t in ids[:8]]}")
     check("decode(encode(text)) == text", encoding.decode(ids.tolist()) == text)
     state.encoding, state.ids = encoding, ids
@@ -95,8 +98,10 @@ def windows_stage(state: DemoState) -> None:
     dataset = SlidingWindowDataset(state.ids, config.context_length, config.stride)
     loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True, drop_last=True, seed=config.seed)
     state.x, state.y = next(iter(loader))
-    print(f"   {len(dataset):,} windows of {config.context_length} tokens, stride {config.stride}; "
-          f"{len(loader):,} batches of {config.batch_size}; x, y: {state.x.shape} {state.x.dtype}")
+    print(
+        f"   {len(dataset):,} windows of {config.context_length} tokens, stride {config.stride}; "
+        f"{len(loader):,} batches of {config.batch_size}; x, y: {state.x.shape} {state.x.dtype}"
+    )
     first_x, first_y = dataset[0]
     check("windows are views of the id array", np.shares_memory(first_x, state.ids))
     check("target is the input shifted by one", np.array_equal(first_x[1:], first_y[:-1]))
@@ -109,15 +114,19 @@ def embedding_stage(state: DemoState) -> None:
     grad = rng.standard_normal(h.shape).astype(h.dtype)
     layer.backward(grad)
     token_grad = layer.token_embedding.grad
-    print(f"   x {x.shape} -> h {h.shape}; token grad {token_grad.shape}, "
-          f"position grad {layer.position_embedding.grad.shape}")
+    print(
+        f"   x {x.shape} -> h {h.shape}; token grad {token_grad.shape}, "
+        f"position grad {layer.position_embedding.grad.shape}"
+    )
     expected_h = layer.token_embedding.weight[x] + layer.position_embedding.weight[None, : x.shape[1]]
     check("h == W_tok[x] + W_pos[:T]", np.allclose(h, expected_h, rtol=1e-6, atol=1e-6))
     expected_grad = np.zeros_like(token_grad)
     np.add.at(expected_grad, x.reshape(-1), grad.reshape(-1, config.embedding_dim))
     check("token grad == np.add.at scatter", np.array_equal(token_grad, expected_grad))
-    check("position grad == grad summed over the batch",
-          np.allclose(layer.position_embedding.grad[: x.shape[1]], grad.sum(axis=0), rtol=1e-5, atol=1e-5))
+    check(
+        "position grad == grad summed over the batch",
+        np.allclose(layer.position_embedding.grad[: x.shape[1]], grad.sum(axis=0), rtol=1e-5, atol=1e-5),
+    )
 
 
 def big_table_stage(state: DemoState) -> None:
@@ -151,8 +160,10 @@ def big_table_stage(state: DemoState) -> None:
 def one_hot_stage(state: DemoState) -> None:
     result = one_hot_linear.run(seed=state.config.seed, verbose=False)
     print(f"   forward max |diff| {result['forward_max_abs_diff']}, gradient max |diff| {result['grad_max_abs_diff']}")
-    check("same output and same table gradient, one shared table",
-          result["forward_max_abs_diff"] == 0 and result["grad_max_abs_diff"] == 0 and result["shares_memory"])
+    check(
+        "same output and same table gradient, one shared table",
+        result["forward_max_abs_diff"] == 0 and result["grad_max_abs_diff"] == 0 and result["shares_memory"],
+    )
 
 
 Stage = tuple[str, Callable[[DemoState], None]]
@@ -176,8 +187,10 @@ def run(config: DemoConfig | None = None, stages: list[Stage] | None = None) -> 
     else:
         text, source = config.text, config.source
     state = DemoState(config=config, rng=np.random.default_rng(config.seed), text=text)
-    print("minembed demo: the first run compiles the Numba kernels (tens of seconds); later runs load them "
-          "from Numba's cache.")
+    print(
+        "minembed demo: the first run compiles the Numba kernels (tens of seconds); later runs load them "
+        "from Numba's cache."
+    )
     print(f"text: {source}")
     for number, (title, stage) in enumerate(STAGES if stages is None else stages, start=1):
         start = time.perf_counter()

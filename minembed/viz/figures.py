@@ -83,8 +83,15 @@ def token_lengths_figure(lengths, *, title: str = "", size: tuple[int, int] = (1
     return figure
 
 
-def windows_figure(num_tokens: int, max_length: int, stride: int, *, labels: list[str] | None = None,
-                   title: str = "", size: tuple[int, int] = (1000, 600)):
+def windows_figure(
+    num_tokens: int,
+    max_length: int,
+    stride: int,
+    *,
+    labels: list[str] | None = None,
+    title: str = "",
+    size: tuple[int, int] = (1000, 600),
+):
     """How SlidingWindowDataset(max_length, stride) covers `num_tokens` tokens: one row per window,
     the input span in blue and its target (shifted by one) in orange; each window labelled."""
     from minembed.data import SlidingWindowDataset
@@ -106,8 +113,11 @@ def windows_figure(num_tokens: int, max_length: int, stride: int, *, labels: lis
     if labels is not None and num_tokens <= 64:  # the tokens themselves, when they fit
         ax.set_xticks(np.arange(num_tokens) + 0.5, labels[:num_tokens], rotation=90, fontsize=7)
     covered = (len(dataset) - 1) * stride + max_length + 1 if len(dataset) else 0
-    ax.set_title(title or f"{len(dataset)} windows of {max_length} tokens, stride {stride}, over {num_tokens} tokens "
-                 f"(inputs blue, targets orange; {num_tokens - covered} unused at the end)")
+    ax.set_title(
+        title
+        or f"{len(dataset)} windows of {max_length} tokens, stride {stride}, over {num_tokens} tokens "
+        f"(inputs blue, targets orange; {num_tokens - covered} unused at the end)"
+    )
     return figure
 
 

@@ -13,8 +13,8 @@ def pca_2d(vectors) -> np.ndarray:
     Centred, then projected on the top two right singular vectors; each axis's sign is fixed so
     that its largest coordinate is positive (SVD signs are arbitrary), so a picture is stable.
 
-    >>> pca_2d(np.array([[0.0, 0.0], [2.0, 0.0], [4.0, 0.0]])).round(6).tolist()
-    [[-2.0, 0.0], [0.0, 0.0], [2.0, 0.0]]
+    >>> pca_2d(np.array([[0.0, 0.0], [1.0, 0.0], [5.0, 0.0]])).round(6).tolist()
+    [[-2.0, 0.0], [-1.0, 0.0], [3.0, 0.0]]
     """
     x = np.asarray(vectors, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 2:
@@ -28,7 +28,7 @@ def pca_2d(vectors) -> np.ndarray:
         column = projected[:, axis]
         if column.size and column[np.argmax(np.abs(column))] < 0:
             projected[:, axis] = -column
-    return projected
+    return projected + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def read_word2vec_text(path: str | os.PathLike, words: list[str] | None = None, limit: int | None = None):
