@@ -1,207 +1,273 @@
-"""Text to training batches: minembed.data vs the course's GPTDatasetV1 + torch DataLoader, one run.
+"""Token ids to training batches: minembed.data vs torch, and text files to a token file, side by side.
 
-1. Build the dataset (max_length 256, stride 1) over every shared corpus encoded with gpt2
-   (~1.2M tokens). GPTDatasetV1 makes two tensors per window; building it whole would take
-   minutes and gigabytes, so it is built on a prefix of --prefix windows and its time and memory
-   are extrapolated linearly to the full corpus (it is linear: one loop iteration per window).
-2. Iterate batches of 8 over the same prefix windows, sequential and shuffled: torch DataLoader
-   over GPTDatasetV1 vs minembed.data.DataLoader; ratio of the time per batch.
-3. tokenize_files on a ~100 MB corpus assembled from the shared corpora (repeated) and the Python
-   standard library's sources, in a subprocess that reports its own peak RSS (VmHWM); the
-   nanoGPT-style "read the file, encode it whole" approach with tiktoken runs the same way.
+Windows of 256 tokens, stride 1, batches of 8, over the first W windows of War and Peace encoded with gpt2
+(W = 20,000; 5,000 with --quick). Every contender yields contiguous int64 (8, 256) inputs and targets.
+- build: SlidingWindowDataset vs the course's GPTDatasetV1 (two tensors per window, built eagerly).
+- one epoch, sequential and shuffled, us per batch: minembed DataLoader vs
+  (a) the course: torch DataLoader over GPTDatasetV1 (default collate stacks 8 pairs of tensors);
+  (b) a torch unfold view per batch: X, Y = tokens.unfold(...), x = torch.stack of the batch's 8 rows of X
+      (its fastest form here: indexing the view, X[idx], measured 5-10x slower);
+  (c) copying blocks, as minembed does: one copy of 32 batches' windows from the unfold view (a slice when
+      sequential, torch.stack of the rows when shuffled), then contiguous x/y blocks sliced into batches.
+- tokenize_files (gpt2, 2 workers) vs nanoGPT's way with tiktoken (read each file whole, 2 threads of
+  encode_ordinary_batch, write uint16): MB/s and peak RSS (VmHWM), each in a fresh subprocess.
 
-    .venv/bin/python benchmarks/bench_data.py [--prefix 20000] [--megabytes 100] [--skip-files]
+    python benchmarks/bench_data.py [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import subprocess
 import sys
-import sysconfig
 import tempfile
-import time
-import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import numpy as np
 
-from benchmarks._timing import compare  # noqa: E402
-from reference.shared import corpus_paths, encodings_dir  # noqa: E402
-
-os.environ.setdefault("MINEMBED_ENCODINGS_DIR", str(encodings_dir()))
-os.environ.setdefault("MINEMBED_OFFLINE", "1")
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-import minembed  # noqa: E402
-from minembed.data import DataLoader, SlidingWindowDataset  # noqa: E402
-from reference.course_data import GPTDatasetV1, PretokenizedText  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import REPO_ROOT, Timing, print_rows, row, same_threads, setup_environment, spread_text, time_alternating
 
 MAX_LENGTH, STRIDE, BATCH = 256, 1, 8
+BLOCK_BATCHES = 32  # minembed's block: 1 << 16 tokens = 32 batches of 8 x 256
 
 
-def rss_bytes() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+def war_and_peace_ids(windows: int) -> np.ndarray:
+    import minembed
+    from reference.shared import corpus_paths
+
+    path = next(p for p in corpus_paths() if p.name == "warpeace.txt")
+    ids = minembed.get_encoding("gpt2").encode_ordinary(path.read_text(encoding="utf-8"))
+    return np.asarray(ids[: windows + MAX_LENGTH], dtype=np.int64)
 
 
-def corpus_ids() -> np.ndarray:
-    enc = minembed.get_encoding("gpt2")
-    ids: list[int] = []
-    for path in corpus_paths():
-        ids += enc.encode_ordinary(path.read_text(encoding="utf-8")) + [enc.eot_token]
-    return np.array(ids, dtype=np.uint32)
+def torch_loaders(tokens: np.ndarray):
+    """(unfold per batch, unfold blocks): epoch functions over torch unfold views of the tokens."""
+    import torch
+
+    t = torch.from_numpy(tokens)
+    xs = t[:-1].unfold(0, MAX_LENGTH, STRIDE)  # (N, T) view
+    ys = t[1:].unfold(0, MAX_LENGTH, STRIDE)
+    spans = t.unfold(0, MAX_LENGTH + 1, STRIDE)  # (N, T + 1) view
+    n = xs.shape[0] // BATCH * BATCH
+    generator = torch.Generator().manual_seed(0)
+
+    def order(shuffle):
+        return torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+
+    def per_batch(shuffle):
+        def epoch():
+            perm = order(shuffle).tolist()
+            count = 0
+            for start in range(0, n, BATCH):
+                idx = perm[start : start + BATCH]
+                # Stacking the rows of the view: x = xs[idx] (advanced indexing) was 5-10x slower here.
+                x, y = torch.stack([xs[i] for i in idx]), torch.stack([ys[i] for i in idx])
+                count += x.shape[0] + y.shape[0]
+            return count
+
+        return epoch
+
+    def blocks(shuffle):
+        def epoch():
+            perm = order(shuffle).tolist()
+            block = BATCH * BLOCK_BATCHES
+            count = 0
+            for first in range(0, n, block):
+                if shuffle:  # one copy of the block's windows
+                    rows = torch.stack([spans[i] for i in perm[first : first + block]])
+                else:
+                    rows = spans[first : first + block]  # a view: the copies below are the only ones
+                x_block, y_block = rows[:, :-1].contiguous(), rows[:, 1:].contiguous()
+                for start in range(0, x_block.shape[0], BATCH):
+                    x, y = x_block[start : start + BATCH], y_block[start : start + BATCH]
+                    count += x.shape[0] + y.shape[0]
+            return count
+
+        return epoch
+
+    return per_batch, blocks
 
 
-def bench_build(ids: np.ndarray, prefix_windows: int) -> tuple[GPTDatasetV1, SlidingWindowDataset]:
-    n_windows = len(ids) - MAX_LENGTH  # stride 1
-    print(f"## 1. build the dataset: {len(ids):,} gpt2 tokens of {len(corpus_paths())} corpora, "
-          f"max_length={MAX_LENGTH}, stride={STRIDE} -> {n_windows:,} windows")
-    # minembed on the whole corpus
-    tracemalloc.start()
-    start = time.perf_counter()
-    full = SlidingWindowDataset(ids, MAX_LENGTH, STRIDE)
-    ours_s = time.perf_counter() - start
-    _, ours_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    ours_s = min(ours_s, compare({"m": lambda: SlidingWindowDataset(ids, MAX_LENGTH, STRIDE)}, rounds=3)["m"])
-    # the course on a prefix, extrapolated
-    prefix_ids = ids[:prefix_windows + MAX_LENGTH].tolist()
-    before = rss_bytes()
-    start = time.perf_counter()
-    course = GPTDatasetV1("", PretokenizedText(prefix_ids), MAX_LENGTH, STRIDE)
-    course_s = time.perf_counter() - start
-    course_mem = rss_bytes() - before
-    scale = n_windows / len(course)
-    print(f"   minembed, whole corpus      : {ours_s * 1e3:10.3f} ms, {ours_peak:,} bytes allocated (views only)")
-    print(f"   GPTDatasetV1, {len(course):,} windows : {course_s:10.3f} s,  RSS +{course_mem / 2**20:,.0f} MiB")
-    print(f"   GPTDatasetV1, extrapolated x{scale:.0f} to the whole corpus: ~{course_s * scale / 60:.1f} min, "
-          f"~{course_mem * scale / 2**30:.1f} GiB")
-    print(f"   ratio (course extrapolated / minembed): time {course_s * scale / ours_s:,.0f}x")
-    assert len(full) == n_windows
-    return course, SlidingWindowDataset(np.asarray(prefix_ids, dtype=np.uint32), MAX_LENGTH, STRIDE)
+def loader_rows(quick: bool) -> list[dict]:
+    import torch
+
+    from minembed.data import DataLoader, SlidingWindowDataset
+    from reference.course_data import GPTDatasetV1, PretokenizedText
+
+    windows = 5_000 if quick else 20_000
+    rounds = 3 if quick else 7
+    tokens = war_and_peace_ids(windows)
+    token_list = tokens.tolist()
+    work = f"{windows:,} windows of {MAX_LENGTH}, stride {STRIDE}"
+    rows = []
+    build = time_alternating(
+        {
+            "minembed": lambda: SlidingWindowDataset(tokens, MAX_LENGTH, STRIDE),
+            "course": lambda: GPTDatasetV1("", PretokenizedText(token_list), MAX_LENGTH, STRIDE),
+        },
+        rounds=3,
+        repeat=1,
+        warmup=2,
+    )
+    rows.append(
+        row(
+            "data",
+            f"build the dataset, {work}",
+            "course GPTDatasetV1 (tensor pair per window)",
+            "ms",
+            build["minembed"].median * 1e3,
+            build["course"].median * 1e3,
+            spread_text(build["minembed"], build["course"]),
+        )
+    )
+    ours_ds = SlidingWindowDataset(tokens, MAX_LENGTH, STRIDE)
+    course_ds = GPTDatasetV1("", PretokenizedText(token_list), MAX_LENGTH, STRIDE)
+    per_batch, blocks = torch_loaders(tokens)
+    n_batches = len(ours_ds) // BATCH
+    with same_threads():
+        for shuffle in (False, True):
+            ours = DataLoader(ours_ds, batch_size=BATCH, shuffle=shuffle, drop_last=True, seed=0)
+            course = torch.utils.data.DataLoader(course_ds, batch_size=BATCH, shuffle=shuffle, drop_last=True)
+            first = next(iter(DataLoader(ours_ds, batch_size=BATCH, drop_last=True)))
+            expected = next(iter(torch.utils.data.DataLoader(course_ds, batch_size=BATCH, drop_last=True)))
+            np.testing.assert_array_equal(first[0], expected[0].numpy())
+            np.testing.assert_array_equal(first[1], expected[1].numpy())
+            epochs = time_alternating(
+                {
+                    "minembed": lambda loader=ours: sum(1 for _ in loader),
+                    "course": lambda loader=course: sum(1 for _ in loader),
+                    "unfold": per_batch(shuffle),
+                    "blocks": blocks(shuffle),
+                },
+                rounds=rounds,
+                repeat=1,
+            )
+            per = {name: Timing([s / n_batches for s in t.samples]) for name, t in epochs.items()}
+            order = "shuffled" if shuffle else "sequential"
+            for name, form in (
+                ("course", "course: torch DataLoader over GPTDatasetV1"),
+                ("unfold", "torch unfold view, 8 rows torch.stack-ed per batch"),
+                ("blocks", "torch unfold view, copied in blocks of 32 batches"),
+            ):
+                rows.append(
+                    row(
+                        "data",
+                        f"epoch {order}, batch {BATCH}, {work}",
+                        form,
+                        "us/call",
+                        per["minembed"].median * 1e6,
+                        per[name].median * 1e6,
+                        spread_text(per["minembed"], per[name]),
+                    )
+                )
+    return rows
 
 
-def bench_iterate(course: GPTDatasetV1, ours: SlidingWindowDataset) -> None:
-    n_batches = len(course) // BATCH
-    print(f"\n## 2. iterate one epoch in batches of {BATCH} over the same {len(course):,} windows ({n_batches:,} batches)")
-    for shuffle in (False, True):
-        torch_loader = torch.utils.data.DataLoader(course, batch_size=BATCH, shuffle=shuffle, drop_last=True)
-        our_loader = DataLoader(ours, batch_size=BATCH, shuffle=shuffle, drop_last=True, seed=0)
-        times = compare({"torch": lambda loader=torch_loader: sum(1 for _ in loader),
-                         "minembed": lambda loader=our_loader: sum(1 for _ in loader)}, rounds=3, repeat=1)
-        per_t, per_m = times["torch"] / n_batches, times["minembed"] / n_batches
-        print(f"   shuffle={shuffle!s:<5}  torch {per_t * 1e6:8.1f} us/batch   minembed {per_m * 1e6:8.1f} us/batch"
-              f"   ratio torch/minembed {per_t / per_m:6.1f}x")
-
-
-def assemble_corpus(folder: Path, megabytes: float) -> list[Path]:
-    """~megabytes of text: the shared corpora repeated (one big file) plus stdlib sources."""
-    target = int(megabytes * 1e6)
-    stdlib = sorted(Path(sysconfig.get_paths()["stdlib"]).rglob("*.py"))
-    code_path, prose_path = folder / "stdlib_sources.txt", folder / "corpora_repeated.txt"
-    written = 0
-    with open(code_path, "wb") as out:
-        for p in stdlib:
-            try:
-                data = p.read_bytes()
-                data.decode("utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            out.write(data)
-            written += len(data)
-            if written >= target * 0.35:
-                break
-    corpora = b"".join(p.read_bytes() for p in corpus_paths())
-    with open(prose_path, "wb") as out:
-        while written < target:
-            out.write(corpora)
-            written += len(corpora)
-    return [prose_path, code_path]
-
-
-PEAK_RSS = "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
+PEAK_RSS = "\nprint(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
 TOKENIZE_SCRIPT = """
 import sys, time
+import minembed
 from minembed.data import tokenize_files
-paths, out, workers, which = sys.argv[1:-3], sys.argv[-3], int(sys.argv[-2]), sys.argv[-1]
-if which == "tiktoken":
-    from reference.tiktoken_ref import get_encoding
-    encoding = get_encoding("gpt2")
-else:
-    import minembed
-    encoding = minembed.get_encoding("gpt2")
+paths, out = sys.argv[1:-1], sys.argv[-1]
+encoding = minembed.get_encoding("gpt2")
 start = time.perf_counter()
-info = tokenize_files(paths, out, encoding, workers=workers, progress=False)
-print(info.count, time.perf_counter() - start)
-""" + PEAK_RSS
-NAIVE_SCRIPT = """
+info = tokenize_files(paths, out, encoding, workers=2, progress=False)
+print(info.count, time.perf_counter() - start)"""
+NANOGPT_SCRIPT = """
 import sys, time
 import numpy as np
 from reference.tiktoken_ref import get_encoding
 enc = get_encoding("gpt2")
 paths, out = sys.argv[1:-1], sys.argv[-1]
 start = time.perf_counter()
+texts = [open(p, encoding="utf-8-sig", newline="").read() for p in paths]
 ids = []
-for p in paths:  # nanoGPT style: read each file whole, encode it whole
-    ids += enc.encode_ordinary(open(p, encoding="utf-8-sig", newline="").read()) + [enc.eot_token]
+for doc in enc.encode_ordinary_batch(texts, num_threads=2):
+    ids.extend(doc)
+    ids.append(enc.eot_token)
 np.array(ids, dtype=np.uint16).tofile(out)
-print(len(ids), time.perf_counter() - start)
-""" + PEAK_RSS
+print(len(ids), time.perf_counter() - start)"""
 
 
-def run_measured(args: list[str]) -> tuple[list[str], float]:
-    """Run a Python subprocess; return its stdout words and its peak RSS in MiB.
+def run_child(script: str, args: list[str]) -> tuple[int, float, float]:
+    """Run a fresh Python on script; return (tokens, seconds, peak RSS in MB) that the child reports.
 
-    The peak is the child's own VmHWM, printed by the child as its last word: wait4's ru_maxrss
-    would count the parent's pages (torch, the datasets) that the child carried before exec.
+    The child reads its own VmHWM at the end: wait4's ru_maxrss would count the parent's pages.
     """
-    out = subprocess.run([sys.executable, *args], stdout=subprocess.PIPE, cwd=ROOT, env=os.environ, check=True)
-    words = out.stdout.decode().split()
-    return words[:-1], int(words[-1]) / 1024  # VmHWM is in kB
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run(
+        [sys.executable, "-c", script + PEAK_RSS, *args],
+        stdout=subprocess.PIPE,
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+    )
+    count, seconds, peak_kb = out.stdout.decode().split()[-3:]
+    return int(count), float(seconds), int(peak_kb) / 1024
 
 
-def bench_tokenize_files(megabytes: float) -> None:
-    with tempfile.TemporaryDirectory(prefix="minembed-bench-") as tmp:
-        folder = Path(tmp)
-        paths = assemble_corpus(folder, megabytes)
-        total = sum(p.stat().st_size for p in paths)
-        sizes = ", ".join(f"{p.name} {p.stat().st_size / 1e6:.0f} MB" for p in paths)
-        print(f"\n## 3. tokenize_files, gpt2, {total / 1e6:.0f} MB ({sizes}); peak RSS of a fresh subprocess")
-        _, import_rss = run_measured(["-c", "import minembed; minembed.get_encoding('gpt2')\n" + PEAK_RSS])
-        print(f"   baseline: python + import minembed + gpt2 loaded: peak RSS {import_rss:6.0f} MiB")
-        counts = []
-        for which in ("minembed", "tiktoken"):
-            for workers in (1, 2):
-                (count, seconds), rss = run_measured(["-c", TOKENIZE_SCRIPT, *map(str, paths),
-                                                      str(folder / "out.tok"), str(workers), which])
-                counts.append(int(count))
-                print(f"   tokenize_files, {which:<8} Encoding, workers={workers}: {int(count):,} tokens in "
-                      f"{float(seconds):5.1f} s ({total / 1e6 / float(seconds):5.1f} MB/s), peak RSS {rss:5.0f} MiB")
-        (count, seconds), rss = run_measured(["-c", NAIVE_SCRIPT, *map(str, paths), str(folder / "naive.bin")])
-        counts.append(int(count))
-        print(f"   anchor: tiktoken on whole files in memory (nanoGPT style): {int(count):,} tokens in "
-              f"{float(seconds):5.1f} s ({total / 1e6 / float(seconds):5.1f} MB/s), peak RSS {rss:5.0f} MiB")
-        print(f"   token counts all equal: {len(set(counts)) == 1}")
+def files_rows(quick: bool) -> list[dict]:
+    from reference.shared import corpus_paths
+
+    megabytes = 6 if quick else 40
+    rounds = 1 if quick else 3
+    corpora = b"".join(p.read_bytes() for p in corpus_paths())
+    with tempfile.TemporaryDirectory(prefix="minembed-bench-data-") as tmp:
+        paths, written = [], 0
+        piece_size = int(megabytes * 1e6 / 4)  # four files, each a different stretch of the corpora
+        while written < megabytes * 1e6:
+            offset = (len(paths) * 3_000_017) % (len(corpora) - piece_size)
+            piece = corpora[offset : offset + piece_size]
+            piece = piece[piece.find(b"\n") + 1 : piece.rfind(b"\n") + 1]  # whole lines only
+            path = Path(tmp) / f"part{len(paths)}.txt"
+            path.write_bytes(piece)
+            paths.append(str(path))
+            written += len(piece)
+        total_mb = written / 1e6
+        results = {"minembed": [], "nanogpt": []}
+        for _ in range(rounds):  # alternate the two children
+            results["minembed"].append(run_child(TOKENIZE_SCRIPT, [*paths, str(Path(tmp) / "a.tok")]))
+            results["nanogpt"].append(run_child(NANOGPT_SCRIPT, [*paths, str(Path(tmp) / "b.bin")]))
+    assert results["minembed"][0][0] == results["nanogpt"][0][0], "token counts differ"
+    speed = {name: Timing([total_mb / seconds for _, seconds, _ in runs]) for name, runs in results.items()}
+    peak = {name: Timing([rss for _, _, rss in runs]) for name, runs in results.items()}
+    work = f"{total_mb:.0f} MB of text in {len(paths)} files, gpt2, 2 threads both, fresh subprocess"
+    form = "tiktoken encode_ordinary_batch of whole files (nanoGPT style)"
+    return [
+        row(
+            "data",
+            f"tokenize_files throughput, {work}",
+            form,
+            "MB/s",
+            speed["minembed"].median,
+            speed["nanogpt"].median,
+            spread_text(speed["minembed"], speed["nanogpt"]),
+        ),
+        row(
+            "data",
+            f"tokenize_files peak RSS (VmHWM), {work}",
+            form,
+            "MB",
+            peak["minembed"].median,
+            peak["nanogpt"].median,
+            spread_text(peak["minembed"], peak["nanogpt"]),
+        ),
+    ]
+
+
+def run(quick: bool = False) -> list[dict]:
+    setup_environment()
+    import torch  # noqa: F401  (the anchor: a missing torch skips this benchmark)
+
+    return loader_rows(quick) + files_rows(quick)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prefix", type=int, default=20_000, help="GPTDatasetV1 windows to build and time")
-    parser.add_argument("--megabytes", type=float, default=100.0, help="size of the tokenize_files corpus")
-    parser.add_argument("--skip-files", action="store_true", help="skip the tokenize_files section")
-    args = parser.parse_args()
-    ids = corpus_ids()
-    course, ours = bench_build(ids, args.prefix)
-    bench_iterate(course, ours)
-    if not args.skip_files:
-        bench_tokenize_files(args.megabytes)
+    parser.add_argument("--quick", action="store_true")
+    print_rows(run(parser.parse_args().quick))
 
 
 if __name__ == "__main__":

@@ -1,113 +1,194 @@
-"""Encoding throughput: minembed.Encoding vs tiktoken, single-threaded, side by side in one process.
+"""Encoding: minembed.Encoding vs tiktoken (and Hugging Face tokenizers for gpt2) at every input size.
 
-For every shared corpus and encoding, prints MB/s of `encode_ordinary` on the whole file for
-tiktoken and for minembed's two engines, and the ratios minembed / tiktoken (> 1 means
-minembed is faster). Each figure is the best of --repeat runs, the contenders taking turns.
-- numba: the default engine for the registered patterns (Numba split + lookup + merge in one
-  call; it keeps no state between calls, so there is no warm/cold difference);
-- regex: the `regex`-module engine (the reference, and the engine for custom patterns),
-  timed "cold" (its piece cache emptied before every run) and "warm" (cache kept).
-The machine is shared: read the ratios, not the absolute numbers.
+Texts cut from War and Peace (3.2 MB; its first tenth with --quick), for gpt2, cl100k_base and o200k_base:
+- lines: a loop of encode_ordinary over its lines (62k calls, ~50 bytes each), us per call;
+- paragraphs: a loop over its paragraphs (split at blank lines), us per call;
+- documents: a loop over ~50 kB pieces (cut at line ends), ms per call;
+- whole file: one encode_ordinary call on the text, MB/s;
+- batched: encode_ordinary_batch over the lines and over the documents, num_threads=2 on both sides.
+Single calls run on one thread on both sides. The loop over the texts is the same Python loop for every
+contender; each side gets the same warm-up and its median of alternating rounds. Hugging Face tokenizers
+(ByteLevel BPE loaded from gpt2's encoder.json/vocab.bpe, its pipeline as transformers' GPT-2 tokenizer;
+encode(add_special_tokens=False) per call, encode_batch_fast on RAYON_NUM_THREADS=2) is a second anchor for
+gpt2 on lines, paragraphs and batched lines.
+Goals (issue 15): >= 1.0x tiktoken on lines, >= 1.5x on paragraphs, >= 2.0x on whole files.
 
-    .venv/bin/python benchmarks/bench_encode.py [--encodings gpt2 cl100k_base] [--repeat 3]
-    .venv/bin/python benchmarks/bench_encode.py --batch   # also encode_ordinary_batch, 1 vs 2 threads
+    python benchmarks/bench_encode.py [--quick] [--encodings gpt2 ...]
 """
+
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import sys
-import time
+from pathlib import Path
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import Timing, print_rows, row, setup_environment, spread_text, time_alternating, timing_row
 
-from reference.shared import corpus_paths, encodings_dir  # noqa: E402
-from reference.tiktoken_ref import get_encoding as tiktoken_encoding  # noqa: E402
-
-os.environ.setdefault("MINEMBED_ENCODINGS_DIR", str(encodings_dir()))
-os.environ.setdefault("MINEMBED_OFFLINE", "1")
-
-import minembed  # noqa: E402
+ENCODINGS = ("gpt2", "cl100k_base", "o200k_base")
+TIKTOKEN = "tiktoken encode_ordinary"
 
 
-def best_seconds(fn, repeat: int, before=None) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        if before is not None:
-            before()
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+def workloads(text: str) -> dict[str, list[str]]:
+    """The same text cut into lines, paragraphs and ~50 kB documents (each list joins back to the text)."""
+    lines = text.splitlines(keepends=True)
+    paragraphs = [p for p in text.split("\n\n")]
+    paragraphs = [p + "\n\n" for p in paragraphs[:-1]] + paragraphs[-1:]
+    documents, start = [], 0
+    while start < len(text):
+        end = text.find("\n", start + 50_000)
+        end = len(text) if end < 0 else end + 1
+        documents.append(text[start:end])
+        start = end
+    return {"lines": lines, "paragraphs": paragraphs, "documents": documents}
 
 
-def best_alternating(contenders: dict, repeat: int, before: dict) -> dict[str, float]:
-    """Best time of each contender, timed in turn round after round so that load from other
-    jobs on the shared machine hits them alike; before[name](), if given, runs untimed first."""
-    best = dict.fromkeys(contenders, float("inf"))
-    for _ in range(repeat):
-        for name, fn in contenders.items():
-            best[name] = min(best[name], best_seconds(fn, 1, before.get(name)))
-    return best
+def looped(encode, texts: list[str]):
+    def run() -> None:
+        for text in texts:
+            encode(text)
+
+    return run
+
+
+def hf_gpt2():
+    """Hugging Face tokenizers' GPT-2 pipeline (ByteLevel BPE) from the shared encoder.json and vocab.bpe,
+    or None when the files are missing."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    from reference.shared import encodings_dir
+
+    folder = encodings_dir() / "gpt2"
+    if not (folder / "encoder.json").is_file():
+        return None
+    tokenizer = Tokenizer(models.BPE.from_file(str(folder / "encoder.json"), str(folder / "vocab.bpe")))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    return tokenizer
+
+
+def per_call(timings: dict[str, Timing], calls: int) -> dict[str, Timing]:
+    return {name: Timing([s / calls for s in t.samples]) for name, t in timings.items()}
+
+
+def encoding_rows(name: str, text: str, quick: bool, hf) -> list[dict]:
+    import minembed
+    from reference.tiktoken_ref import get_encoding as tiktoken_encoding
+
+    ours, theirs = minembed.get_encoding(name), tiktoken_encoding(name)
+    rounds = 3 if quick else 5
+    cuts = workloads(text)
+    use_hf = hf is not None and name == "gpt2"
+    for texts in cuts.values():  # same tokens before timing anything
+        assert ours.encode_ordinary_batch(texts, num_threads=2) == theirs.encode_ordinary_batch(texts), name
+    if use_hf:
+        assert [e.ids for e in hf.encode_batch_fast(cuts["lines"], add_special_tokens=False)] == (
+            theirs.encode_ordinary_batch(cuts["lines"])
+        )
+    rows = []
+    goals = {"lines": ">= 1.0x", "paragraphs": ">= 1.5x", "documents": None}
+    for cut, texts in cuts.items():
+        contenders = {
+            "minembed": looped(ours.encode_ordinary, texts),
+            "tiktoken": looped(theirs.encode_ordinary, texts),
+        }
+        if use_hf and cut != "documents":
+            contenders["hf"] = looped(lambda t: hf.encode(t, add_special_tokens=False), texts)
+        t = per_call(time_alternating(contenders, rounds=rounds, repeat=1, warmup=2), len(texts))
+        size = len(text.encode("utf-8")) / len(texts)
+        work = f"{name}, loop of encode_ordinary over {len(texts):,} {cut} (~{size:,.0f} B each), 1 thread"
+        unit = "ms" if cut == "documents" else "us/call"
+        rows.append(timing_row("encode", work, TIKTOKEN, t["minembed"], t["tiktoken"], unit=unit, goal=goals[cut]))
+        if "hf" in t:
+            rows.append(
+                timing_row(
+                    "encode",
+                    work,
+                    "HF tokenizers ByteLevel BPE encode",
+                    t["minembed"],
+                    t["hf"],
+                    unit=unit,
+                )
+            )
+    megabytes = len(text.encode("utf-8")) / 1e6
+    whole = time_alternating(
+        {"minembed": lambda: ours.encode_ordinary(text), "tiktoken": lambda: theirs.encode_ordinary(text)},
+        rounds=rounds,
+        repeat=1,
+        warmup=2,
+    )
+    speed = {k: Timing([megabytes / s for s in v.samples]) for k, v in whole.items()}
+    rows.append(
+        row(
+            "encode",
+            f"{name}, whole file in one encode_ordinary call ({megabytes:.1f} MB), 1 thread",
+            TIKTOKEN,
+            "MB/s",
+            speed["minembed"].median,
+            speed["tiktoken"].median,
+            spread_text(speed["minembed"], speed["tiktoken"]),
+            ">= 2.0x",
+        )
+    )
+    for cut in ("lines", "documents"):
+        texts = cuts[cut]
+        contenders = {
+            "minembed": lambda texts=texts: ours.encode_ordinary_batch(texts, num_threads=2),
+            "tiktoken": lambda texts=texts: theirs.encode_ordinary_batch(texts, num_threads=2),
+        }
+        if use_hf and cut == "lines":
+            contenders["hf"] = lambda texts=texts: hf.encode_batch_fast(texts, add_special_tokens=False)
+        t = time_alternating(contenders, rounds=rounds, repeat=1, warmup=2)
+        speed = {k: Timing([megabytes / s for s in v.samples]) for k, v in t.items()}
+        work = f"{name}, encode_ordinary_batch of {len(texts):,} {cut}, 2 threads both"
+        for anchor, form in (
+            ("tiktoken", "tiktoken encode_ordinary_batch(num_threads=2)"),
+            ("hf", "HF tokenizers encode_batch_fast (2 rayon threads)"),
+        ):
+            if anchor in speed:
+                rows.append(
+                    row(
+                        "encode",
+                        work,
+                        form,
+                        "MB/s",
+                        speed["minembed"].median,
+                        speed[anchor].median,
+                        spread_text(speed["minembed"], speed[anchor]),
+                    )
+                )
+    return rows
+
+
+def run(quick: bool = False, encodings: tuple[str, ...] = ENCODINGS) -> list[dict]:
+    setup_environment()
+    os.environ.setdefault("RAYON_NUM_THREADS", "2")  # HF tokenizers' batch pool: read when it starts
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
+    import tiktoken  # noqa: F401  (the anchor: a missing tiktoken skips this benchmark)
+
+    from reference.shared import corpus_paths
+
+    path = next(p for p in corpus_paths() if p.name == "warpeace.txt")
+    text = path.read_text(encoding="utf-8")
+    if quick:
+        text = text[: text.find("\n", len(text) // 10) + 1]
+    try:
+        hf = hf_gpt2()
+    except ModuleNotFoundError:  # tokenizers is an optional second anchor
+        hf = None
+    rows = []
+    for name in encodings:
+        rows.extend(encoding_rows(name, text, quick, hf))
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--encodings", nargs="+", default=minembed.list_encoding_names())
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--batch", action="store_true", help="also time encode_ordinary_batch (lines and 50 kB documents, 1 vs 2 threads)")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--encodings", nargs="+", default=list(ENCODINGS), choices=ENCODINGS)
     args = parser.parse_args()
-
-    corpora = {p.name: p.read_text(encoding="utf-8") for p in corpus_paths()}
-    print(
-        f"{'encoding':<12} {'corpus':<20} {'MB':>6} {'tiktoken':>9} {'numba':>9} {'re-cold':>9} {'re-warm':>9}"
-        f" {'numba/tk':>9} {'re-cold/tk':>10} {'re-warm/tk':>10}"
-    )
-    for name in args.encodings:
-        ours = minembed.get_encoding(name)
-        theirs = tiktoken_encoding(name)
-        ours.encode_ordinary("warm up the kernel")
-        for corpus, text in corpora.items():
-            mb = len(text.encode("utf-8")) / 1e6
-            expected = theirs.encode_ordinary(text)
-            regex_path = ours._encode_ordinary_regex  # the regex engine, whatever the pattern
-            assert ours.encode_ordinary(text) == expected and regex_path(text)[0] == expected, (name, corpus)
-            times = best_alternating(
-                {
-                    "tiktoken": functools.partial(theirs.encode_ordinary, text),
-                    "numba": functools.partial(ours.encode_ordinary, text),
-                    "cold": functools.partial(regex_path, text),
-                    "warm": functools.partial(regex_path, text),
-                },
-                args.repeat,
-                before={"cold": ours._piece_cache.clear},
-            )
-            t_tk, t_numba, t_cold, t_warm = times["tiktoken"], times["numba"], times["cold"], times["warm"]
-            print(
-                f"{name:<12} {corpus:<20} {mb:6.2f} {mb / t_tk:9.2f} {mb / t_numba:9.2f} {mb / t_cold:9.2f}"
-                f" {mb / t_warm:9.2f} {t_tk / t_numba:9.2f} {t_tk / t_cold:10.2f} {t_tk / t_warm:10.2f}"
-            )
-        if args.batch:
-            text = corpora["warpeace.txt"]
-            batches = {
-                "lines of warpeace": text.splitlines(keepends=True),
-                "50 kB docs of warpeace": [text[i:i + 50_000] for i in range(0, len(text), 50_000)],
-            }
-            for label, batch in batches.items():
-                mb = sum(len(s.encode("utf-8")) for s in batch) / 1e6
-                assert ours.encode_ordinary_batch(batch, num_threads=2) == theirs.encode_ordinary_batch(batch)
-                for threads in (1, 2):
-                    ours_batch = functools.partial(ours.encode_ordinary_batch, batch, num_threads=threads)
-                    theirs_batch = functools.partial(theirs.encode_ordinary_batch, batch, num_threads=threads)
-                    t_ours = best_seconds(ours_batch, args.repeat)
-                    t_tk = best_seconds(theirs_batch, args.repeat)
-                    print(
-                        f"{name:<12} batch, {label}, {threads} thread(s): tiktoken {mb / t_tk:.2f} MB/s, "
-                        f"minembed {mb / t_ours:.2f} MB/s, ratio {t_tk / t_ours:.2f}"
-                    )
-    print("MB/s of encode_ordinary; ratios are minembed / tiktoken throughput (same run, same process);")
-    print("numba = the default engine for these encodings, re-cold/re-warm = the regex engine (the old default).")
+    print_rows(run(args.quick, tuple(args.encodings)))
 
 
 if __name__ == "__main__":

@@ -1,219 +1,207 @@
-"""BPE training, minembed vs rustbpe, in the same run: wall time and peak memory (RSS).
+"""BPE training, minembed.train_bpe vs rustbpe: wall time and peak RSS on streams of distinct text.
 
-The corpus (about 100 MB) is assembled from the Python standard library sources found on
-this machine (every installed version's `lib/pythonX.Y/**/*.py`, site-packages excluded)
-plus the shared corpora. Each trainer runs in its own subprocess, one after the other, fed
-the same stream of texts (one file per text, read lazily); the child reports its wall time
-and its peak RSS (VmHWM), so the two peaks are measured apart.
+The corpus: the shared corpora, pass after pass, each pass with its letters rotated by the pass number (a
+Caesar shift: pass 0 is the original text), so that no stretch of text repeats and the number of distinct
+words grows with the size, as in a real corpus. Prefixes of 20, 75, 80, 100 and 300 MB of that file are
+streamed to each trainer in 1 MB texts (cut at line ends), read lazily from disk (quick mode: 1/40 of every
+size, in 25 kB texts, and a smaller vocabulary).
 
-    .venv/bin/python benchmarks/bench_train.py                 # 100 MB, vocab 32768
-    .venv/bin/python benchmarks/bench_train.py --mb 20 --vocab 4096
+Each run is a fresh subprocess (so the peaks are measured apart) that warms up on a tiny text, trains, and
+then reads its own peak RSS (VmHWM in /proc/self/status); wall time is the training call alone. Both use 2
+threads (minembed's two counting threads; rustbpe's rayon pool with RAYON_NUM_THREADS=2). rustbpe runs with
+its default buffer_size=8192 (it holds up to 8192 texts, here the whole stream, at once) and with a small
+buffer (buffer_size=4: four 1 MB texts), its low-memory form. One run per size and contender (the 300 MB
+runs take minutes each), so the spread column says "1 run".
+Goals (issue 15): peak RSS at most 1.25x rustbpe's (small buffer) at 300 MB, i.e. ratio >= 0.8x; RSS growth
+from 75 to 300 MB at most 0.5x rustbpe's (small buffer), i.e. ratio >= 2.0x.
 
-The goal of issue 4: minembed <= 0.5x rustbpe on both wall time and peak RSS. minembed is
-called as users call it, `from minembed import train_bpe`; with its ahead-of-time training
-kernels (minembed/tokenizers/train_kernels.py) that process never loads Numba.
+    python benchmarks/bench_train.py [--quick] [--vocab 4096]
 """
+
 from __future__ import annotations
 
 import argparse
-import glob
 import hashlib
 import json
 import os
+import string
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import REPO_ROOT, print_rows, row, setup_environment
+
+SIZES_MB = (20, 75, 80, 100, 300)
+SMALL_BUFFER = 4
+CONTENDERS = ("minembed", "rustbpe", "rustbpe-small")
 
 
-def stdlib_dirs() -> list[str]:
-    """Standard-library folders of every Python on the machine, newest version first."""
-    patterns = [
-        sys.base_prefix + "/lib/python3.*",
-        os.path.dirname(sys.base_prefix) + "/*/lib/python3.*",
-        "/usr/lib/python3*",
-        "/usr/local/lib/python3*",
-    ]
-    found = {os.path.realpath(d) for p in patterns for d in glob.glob(p) if os.path.isdir(d)}
-
-    def version(d: str) -> tuple[int, ...]:
-        tail = os.path.basename(d).removeprefix("python")
-        return tuple(int(x) for x in tail.split(".") if x.isdigit())
-
-    return sorted(found, key=lambda d: (version(d), d), reverse=True)
-
-
-def corpus_files(target_bytes: int) -> list[str]:
-    """Shared corpora, then stdlib .py files, until about `target_bytes` bytes."""
+def write_corpus(path: Path, megabytes: float) -> None:
+    """`megabytes` of distinct text: the shared corpora again and again, letters rotated per pass."""
     from reference.shared import corpus_paths
 
-    files = [str(p) for p in corpus_paths()]
-    total = sum(os.path.getsize(f) for f in files)
-    for d in stdlib_dirs():
-        for path in sorted(Path(d).rglob("*.py")):
-            if "site-packages" in path.parts or "dist-packages" in path.parts or not path.is_file():
-                continue
-            if total >= target_bytes:
-                return files
-            files.append(str(path))
-            total += path.stat().st_size
-    return files
+    base = "".join(p.read_text(encoding="utf-8") for p in corpus_paths())
+    lower, upper = string.ascii_lowercase, string.ascii_uppercase
+    written, target = 0, int(megabytes * 1e6)
+    with open(path, "w", encoding="utf-8") as out:
+        shift = 0
+        while written < target:
+            k = shift % 26
+            table = str.maketrans(lower + upper, lower[k:] + lower[:k] + upper[k:] + upper[:k])
+            text = base.translate(table)
+            if shift >= 26:  # beyond 26 passes, tell the passes apart by a number too
+                text = text.replace("\n", f" {shift}\n")
+            out.write(text)
+            written += len(text.encode("utf-8"))
+            shift += 1
 
 
-def read_texts(files: list[str]):
-    """One text per file, read only when asked for (undecodable bytes replaced)."""
-    for f in files:
-        with open(f, encoding="utf-8", errors="replace") as fh:
-            yield fh.read()
+def stream(path: str, limit: int, chunk: int):
+    """Texts of about `chunk` bytes, cut at line ends, from the first `limit` bytes of the file."""
+    read = 0
+    with open(path, encoding="utf-8") as fh:
+        while read < limit:
+            text = fh.read(min(chunk, limit - read))
+            if not text:
+                return
+            text += fh.readline()
+            read += len(text.encode("utf-8"))
+            yield text
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (VmHWM; ru_maxrss where /proc is missing)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def cpu_seconds() -> float:
-    """User + system CPU time of this process, all threads (less sensitive to a busy machine)."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def ranks_digest(ranks: dict[bytes, int]) -> str:
+def digest(ranks: dict[bytes, int]) -> str:
     h = hashlib.sha256()
     for token, rank in sorted(ranks.items(), key=lambda kv: kv[1]):
-        h.update(rank.to_bytes(4, "little") + len(token).to_bytes(4, "little") + token)
+        h.update(rank.to_bytes(4, "little") + token)
     return h.hexdigest()[:16]
 
 
-class AnonymousPeak:
-    """Samples RssAnon (this process's private, non-file memory) every 2 ms in a thread and keeps
-    the maximum: RSS also counts the pages of loaded shared libraries (Numba's LLVM among them),
-    which are file-backed and shared; this shows the memory each library actually allocates."""
+def child(which: str, path: str, limit: int, chunk: int, vocab_size: int) -> None:
+    """One training run; prints a JSON line {wall, peak_mb, digest}."""
+    if which == "minembed":
+        from minembed import train_bpe
 
-    def __init__(self) -> None:
-        self.peak_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            with open("/proc/self/status") as fh:
-                for line in fh:
-                    if line.startswith("RssAnon:"):
-                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-                        break
-            self._stop.wait(0.002)
-
-    def stop_mb(self) -> float:
-        self._stop.set()
-        self._thread.join()
-        return self.peak_kb / 1024
-
-
-def child(which: str, files_list: str, vocab_size: int) -> None:
-    """Train with one library and print a JSON line with its timings and peak RSS."""
-    anonymous = AnonymousPeak()
-    files = Path(files_list).read_text().splitlines()
-    report: dict[str, object] = {"which": which}
-    if which == "rustbpe":
+        train_bpe("warm up the kernels", 260, progress=False)
+        start = time.perf_counter()
+        ranks = dict(train_bpe(stream(path, limit, chunk), vocab_size, progress=False).mergeable_ranks)
+    else:
         import rustbpe
 
-        report["rss_after_import_mb"] = peak_rss_mb()
-        c0 = cpu_seconds()
-        t0 = time.perf_counter()
-        tok = rustbpe.Tokenizer()
-        tok.train_from_iterator(read_texts(files), vocab_size)
-        ranks = {bytes(t): r for t, r in tok.get_mergeable_ranks()}
-        report["wall"] = time.perf_counter() - t0
-        report["cpu"] = cpu_seconds() - c0
-    else:
-        from minembed import train_bpe
-        from minembed.tokenizers.train_kernels import training_kernels
+        buffer = 8192 if which == "rustbpe" else SMALL_BUFFER
+        rustbpe.Tokenizer().train_from_iterator(iter(["warm up the kernels"]), 260, buffer_size=buffer)
+        start = time.perf_counter()
+        tokenizer = rustbpe.Tokenizer()
+        tokenizer.train_from_iterator(stream(path, limit, chunk), vocab_size, buffer_size=buffer)
+        ranks = {bytes(t): r for t, r in tokenizer.get_mergeable_ranks()}
+    wall = time.perf_counter() - start
+    print(json.dumps({"wall": wall, "peak_mb": peak_rss_mb(), "digest": digest(ranks)}))
 
-        report["rss_after_import_mb"] = peak_rss_mb()
-        # Load (or, the very first time, build) the compiled kernels outside the timed region.
-        report["kernels"] = training_kernels().kind
-        train_bpe("warm up", 257, progress=False)
-        report["rss_after_warmup_mb"] = peak_rss_mb()
-        c0 = cpu_seconds()
-        t0 = time.perf_counter()
-        encoding = train_bpe(read_texts(files), vocab_size, progress=False)
-        ranks = dict(encoding.mergeable_ranks)
-        report["wall"] = time.perf_counter() - t0
-        report["cpu"] = cpu_seconds() - c0
-        report["numba_loaded"] = "numba" in sys.modules
-    report["peak_rss_mb"] = peak_rss_mb()
-    report["peak_anon_mb"] = anonymous.stop_mb()
-    report["n_ranks"] = len(ranks)
-    report["digest"] = ranks_digest(ranks)
-    print(json.dumps(report))
+
+def run_child(which: str, path: Path, limit: int, chunk: int, vocab_size: int) -> dict:
+    env = dict(os.environ, RAYON_NUM_THREADS="2", NUMBA_NUM_THREADS="2")
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+    args = [sys.executable, __file__, "--child", which, str(path), str(limit), str(chunk), str(vocab_size)]
+    out = subprocess.run(args, capture_output=True, text=True, cwd=REPO_ROOT, env=env, check=False)
+    if out.returncode:
+        raise RuntimeError(f"{which} training failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(quick: bool = False, vocab_size: int | None = None, progress=None) -> list[dict]:
+    setup_environment()
+    import rustbpe  # noqa: F401  (the anchor: a missing rustbpe skips this benchmark)
+
+    scale = 1 / 40 if quick else 1.0
+    chunk = int(1e6 * scale)
+    vocab = vocab_size or (1024 if quick else 4096)
+    sizes = {mb: mb * scale for mb in SIZES_MB}
+    say = progress or (lambda message: None)
+    results: dict[int, dict[str, dict]] = {}
+    with tempfile.TemporaryDirectory(prefix="minembed-bench-train-") as tmp:
+        path = Path(tmp) / "corpus.txt"
+        write_corpus(path, max(sizes.values()))
+        for mb, real in sizes.items():
+            results[mb] = {}
+            for which in CONTENDERS:
+                start = time.perf_counter()
+                results[mb][which] = run_child(which, path, int(real * 1e6), chunk, vocab)
+                say(f"train {which} {real:g} MB: {time.perf_counter() - start:.0f} s")
+    forms = {
+        "rustbpe": "rustbpe train_from_iterator, default buffer_size=8192",
+        "rustbpe-small": f"rustbpe train_from_iterator, buffer_size={SMALL_BUFFER}",
+    }
+    text = f"texts of {chunk / 1e6:g} MB, vocab {vocab}, 2 threads both, fresh subprocess"
+    rows = []
+    for mb, real in sizes.items():
+        got = results[mb]
+        same = all(got[w]["digest"] == got["minembed"]["digest"] for w in CONTENDERS)
+        label = f"{real:g} MB stream, {text}{'' if same else ', RANKS DIFFER'}"
+        rows.append(
+            row(
+                "train",
+                f"wall time, {label}",
+                forms["rustbpe"],
+                "s",
+                got["minembed"]["wall"],
+                got["rustbpe"]["wall"],
+                "1 run",
+            )
+        )
+        for anchor in ("rustbpe", "rustbpe-small"):
+            goal = ">= 0.8x (at most 1.25x)" if anchor == "rustbpe-small" and mb == 300 else None
+            rows.append(
+                row(
+                    "train",
+                    f"peak RSS, {label}",
+                    forms[anchor],
+                    "MB",
+                    got["minembed"]["peak_mb"],
+                    got[anchor]["peak_mb"],
+                    "1 run",
+                    goal,
+                )
+            )
+    for low, high in ((20, 80), (75, 300)):
+        for anchor in ("rustbpe", "rustbpe-small"):
+            growth = {w: results[high][w]["peak_mb"] - results[low][w]["peak_mb"] for w in CONTENDERS}
+            goal = ">= 2.0x (at most 0.5x)" if anchor == "rustbpe-small" and high == 300 else None
+            rows.append(
+                row(
+                    "train",
+                    f"peak RSS growth {sizes[low]:g} -> {sizes[high]:g} MB, {text}",
+                    forms[anchor],
+                    "MB",
+                    max(growth["minembed"], 1e-9),
+                    growth[anchor],
+                    "1 run",
+                    goal,
+                )
+            )
+    return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mb", type=float, default=100.0, help="corpus size in MB (default 100)")
-    parser.add_argument("--vocab", type=int, default=32768)
-    parser.add_argument("--child", choices=["minembed", "rustbpe"], help=argparse.SUPPRESS)
-    parser.add_argument("--files", help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--vocab", type=int, default=None, help="vocabulary size (default 4096; 1024 with --quick)")
+    parser.add_argument("--child", nargs=5, metavar="ARG", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.files, args.vocab)
+        which, path, limit, chunk, vocab = args.child
+        child(which, path, int(limit), int(chunk), int(vocab))
         return
-
-    files = corpus_files(int(args.mb * 1e6))
-    size = sum(os.path.getsize(f) for f in files)
-    print(f"corpus: {len(files)} files, {size / 1e6:.1f} MB (stdlib sources from {len(stdlib_dirs())} "
-          f"Python installs + shared corpora); vocab {args.vocab}; {os.cpu_count()} cores")
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
-        fh.write("\n".join(files))
-    try:
-        read_texts_warm = sum(len(t) for t in read_texts(files))  # warm the page cache for both
-        del read_texts_warm
-        results = {}
-        for which in ["rustbpe", "minembed"]:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", which, "--files", fh.name, "--vocab", str(args.vocab)],
-                check=True, capture_output=True, text=True, cwd=ROOT,
-            )
-            results[which] = json.loads(out.stdout.strip().splitlines()[-1])
-    finally:
-        os.unlink(fh.name)
-
-    rust, mine = results["rustbpe"], results["minembed"]
-    print(f"{'':10} {'wall s':>7} {'cpu s':>7} {'peak RSS MB':>12} {'RSS after import':>17} "
-          f"{'peak anon MB':>13} {'ranks':>6}  digest")
-    for r in (rust, mine):
-        print(f"{r['which']:10} {r['wall']:7.2f} {r['cpu']:7.2f} {r['peak_rss_mb']:12.0f} "
-              f"{r['rss_after_import_mb']:17.0f} {r['peak_anon_mb']:13.0f} {r['n_ranks']:6d}  {r['digest']}")
-    print(f"minembed: {mine['kernels']} kernels, Numba loaded: {mine['numba_loaded']}, "
-          f"RSS after warm-up {mine['rss_after_warmup_mb']:.0f} MB")
-    print(f"identical ranks: {rust['digest'] == mine['digest']}")
-    print(f"wall-time ratio minembed/rustbpe: {mine['wall'] / rust['wall']:.2f}x (goal <= 0.5x); "
-          f"cpu-time ratio {mine['cpu'] / rust['cpu']:.2f}x")
-    print(f"peak-RSS ratio  minembed/rustbpe: {mine['peak_rss_mb'] / rust['peak_rss_mb']:.2f}x (goal <= 0.5x); "
-          f"above what importing each costs: "
-          f"{(mine['peak_rss_mb'] - mine['rss_after_import_mb']) / (rust['peak_rss_mb'] - rust['rss_after_import_mb']):.2f}x; "
-          f"above minembed's warmed-up process: "
-          f"{(mine['peak_rss_mb'] - mine['rss_after_warmup_mb']) / (rust['peak_rss_mb'] - rust['rss_after_import_mb']):.2f}x")
-    print(f"peak private (RssAnon) ratio: {mine['peak_anon_mb'] / rust['peak_anon_mb']:.2f}x "
-          "(RSS without the pages of shared libraries, for information)")
+    print_rows(run(args.quick, args.vocab, progress=lambda m: print(m, file=sys.stderr, flush=True)))
 
 
 if __name__ == "__main__":
