@@ -156,6 +156,7 @@ def test_show_marks_each_token_and_prints_ids_and_count():
         (["decode", "--encoding", "gpt2", "one"], 2, "'one' is not a token id"),
         (["encode", "--encoding", "gpt2", "--bogus"], 2, "unrecognized arguments"),
         (["plot", "positions", "-o", "{out}"], 2, "should end in .png"),
+        (["bench", "--only", "nope"], 2, "--only nope: no such benchmark; choose from"),
     ],
 )
 def test_bad_input_gets_one_line_and_the_exit_status(tmp_path, args, status, message):
@@ -198,3 +199,38 @@ def test_no_command_runs_the_demo():
         args = build_parser().parse_args(_with_default_command(argv))
         assert args.command == "demo", argv
     assert _with_default_command(["encode", "x"]) == ["encode", "x"]
+
+
+def test_show_alternates_two_colours_on_a_terminal():
+    from minembed.commands.show import render
+
+    marked = render([b"Hel", b"lo", b" \xe2\x80", b"\x9c\n", b"x"], colour=True)
+    blue, orange, reset = "\x1b[30;48;5;153m", "\x1b[30;48;5;223m", "\x1b[0m"
+    assert marked == (
+        f"{blue}Hel{reset}{orange}lo{reset}{blue} \\xe2\\x80{reset}{orange}\\x9c\\n{reset}\n{blue}x{reset}"
+    )
+
+
+def test_the_demo_is_a_list_of_stages_that_one_line_extends(capsys):
+    from minembed.demos import pipeline
+
+    def extra_stage(state):
+        state.extras["windows seen"] = state.x.shape
+        pipeline.check("the extra stage sees the first batch", state.x.shape == (4, 16))
+
+    small = pipeline.DemoConfig(
+        text=TEXTS["a.txt"] * 40,
+        bpe_vocab_size=300,
+        context_length=16,
+        stride=8,
+        batch_size=4,
+        big_vocab=1000,
+        big_dim=16,
+        big_batch=(2, 32),
+    )
+    state = pipeline.run(small, [*pipeline.STAGES, ("an extra stage", extra_stage)])
+    out = capsys.readouterr().out
+    assert f"\n== {len(pipeline.STAGES) + 1}. an extra stage\n" in out
+    assert "== 4. a realistic batch: table 1000 x 16, ids (2, 32)" in out
+    assert out.count(": ok") == 10 and "FAILED" not in out and out.endswith("all checks passed\n")
+    assert state.extras["windows seen"] == (4, 16) and state.encoding.n_vocab == 300
