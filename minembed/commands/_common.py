@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 # The names `--pattern` accepts, beside a regex of your own.
@@ -136,23 +134,6 @@ def check_output_path(path: str | os.PathLike, flag: str = "-o") -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise CommandError(f"cannot write {path}: the folder {folder} is not writable; choose another {flag}")
     return out
-
-
-@contextmanager
-def atomic_output(path: str | os.PathLike, mode: str = "wb"):
-    """Yield a file object for a temporary file beside `path`; renamed onto `path` only on success.
-
-    On any error, Ctrl-C included, the temporary file is removed and `path` is left as it was.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as f:
-            yield f
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def run_interruptibly(fn, *args, **kwargs):

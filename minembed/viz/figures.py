@@ -105,7 +105,7 @@ def windows_figure(
         ax.broken_barh([(start, max_length)], (row - 0.4, 0.35), color="tab:blue")
         ax.broken_barh([(start + 1, max_length)], (row + 0.05, 0.35), color="tab:orange")
         ax.annotate(f"window {row}", (start + max_length + 1.5, row), va="center", fontsize=8)
-    ax.set_xlim(0, num_tokens + max_length * 0.6 + 4)
+    ax.set_xlim(0, num_tokens + 4)  # room for the last label
     ax.set_ylim(len(dataset) - 0.5, -0.6)  # window 0 on top
     ax.set_yticks(range(len(dataset)))
     ax.set_xlabel("token position")
@@ -133,8 +133,16 @@ def save_png(figure, path: str | os.PathLike) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             figure.savefig(f, format="png", dpi=DPI)
+        os.chmod(tmp, _default_mode())  # mkstemp made it 0600; give it the mode open() would
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _default_mode() -> int:
+    """The permission bits a new file gets from open(): 0o666 minus the process's umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
