@@ -234,3 +234,13 @@ def test_the_demo_is_a_list_of_stages_that_one_line_extends(capsys):
     assert "== 4. a realistic batch: table 1000 x 16, ids (2, 32)" in out
     assert out.count(": ok") == 10 and "FAILED" not in out and out.endswith("all checks passed\n")
     assert state.extras["windows seen"] == (4, 16) and state.encoding.n_vocab == 300
+
+
+def test_the_command_and_viz_never_import_matplotlib_or_the_oracles_until_drawing():
+    script = (
+        "import sys, minembed.cli, minembed.viz, minembed.commands.plot, minembed.commands.bench;"
+        "minembed.cli.build_parser();"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'torch', 'tiktoken', 'rustbpe')))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=cli_env(), check=True)
+    assert result.stdout.strip() == "[]"
