@@ -94,6 +94,17 @@ def _failure(error: BaseException) -> tuple[int, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command in argv (default: sys.argv[1:]) and return its exit status."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:  # while starting up, before a command runs (or re-raised by --debug)
+        if "--debug" in (sys.argv[1:] if argv is None else argv):
+            raise
+        print("minembed: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(argv: list[str] | None) -> int:
     argv = _with_default_command(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     prog = f"minembed {args.command}"
