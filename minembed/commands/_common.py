@@ -93,7 +93,7 @@ def load_encoding_arg(value: str, pattern: str = "gpt4", specials: list[str] | N
     carry no split pattern or special tokens: those come from `pattern` and `specials` (ids after
     the ranks, in order, as `minembed train` numbers them).
     """
-    from minembed.tokenizers.registry import get_encoding, list_encoding_names
+    from minembed import get_encoding, list_encoding_names
 
     names = list_encoding_names()
     if value in names:
@@ -106,15 +106,14 @@ def load_encoding_arg(value: str, pattern: str = "gpt4", specials: list[str] | N
         )
     try:
         if path.suffix == ".tiktoken":
-            from minembed.tokenizers.encoding import Encoding
-            from minembed.tokenizers.formats import load_tiktoken_bpe
+            from minembed import Encoding, load_tiktoken_bpe
 
             ranks = load_tiktoken_bpe(path)
             special_ids = {token: len(ranks) + i for i, token in enumerate(specials or [])}
             return Encoding(
                 path.stem, pat_str=split_pattern(pattern), mergeable_ranks=ranks, special_tokens=special_ids
             )
-        from minembed.tokenizers.formats import load_encoding
+        from minembed import load_encoding
 
         return load_encoding(path)
     except UnicodeDecodeError:

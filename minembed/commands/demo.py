@@ -24,8 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from minembed import list_encoding_names
     from minembed.demos import pipeline
-    from minembed.tokenizers.registry import list_encoding_names
 
     if args.encoding is not None and args.encoding not in list_encoding_names():
         raise UsageError(f"unknown encoding {args.encoding!r}: pass one of {', '.join(list_encoding_names())}")

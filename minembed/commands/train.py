@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     paths = check_input_files(args.files)
     texts = [read_text(p) for p in paths]  # every file read and checked before the long part starts
 
-    from minembed.tokenizers.train import train_bpe
+    from minembed import train_bpe
 
     say(
         f"training a BPE of {args.vocab_size:,} tokens on {len(paths)} file(s), "

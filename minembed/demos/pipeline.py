@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from minembed import train_bpe
 from minembed.data import DataLoader, SlidingWindowDataset
 from minembed.demos import one_hot_linear
 from minembed.nn import Embedding, TokenAndPositionEmbedding
-from minembed.tokenizers.train import train_bpe
 
 
 @dataclass
@@ -79,7 +79,7 @@ def tokenizer_stage(state: DemoState) -> None:
         encoding = train_bpe(text, config.bpe_vocab_size, special_tokens=["<|endoftext|>"], progress=False)
         print(f"   trained a byte-level BPE on {len(text):,} characters: {encoding.n_vocab} tokens")
     else:
-        from minembed.tokenizers.registry import get_encoding
+        from minembed import get_encoding
 
         encoding = get_encoding(config.encoding)
         print(f"   loaded {encoding.name}: {encoding.n_vocab:,} tokens")
