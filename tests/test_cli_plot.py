@@ -105,3 +105,12 @@ def test_missing_matplotlib_gets_the_install_hint(tmp_path):
     assert result.returncode == 1 and len(stderr.splitlines()) == 1, stderr
     assert "pip install 'minembed[plot]'" in stderr
     assert not (tmp_path / "p.png").exists()
+
+
+def test_normalized_embedding_plots_directions_not_lengths():
+    rng = np.random.default_rng(2)
+    v, w, u = rng.standard_normal((3, 8))
+    figure = viz.embedding_figure(np.stack([v, 5 * v, w, u]), ["v", "5v", "w", "u"], normalize=True, size=(300, 200))
+    points = figure.axes[0].collections[0].get_offsets()
+    np.testing.assert_allclose(points[0], points[1], atol=1e-12)  # same direction, same point
+    assert viz.labelled_points(figure) == ["v", "5v", "w", "u"]

@@ -57,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     embedding.add_argument("--limit", type=int, default=40, help="with --vectors and no --words: how many (40)")
     embedding.add_argument("--dim", type=int, default=64, help="width of a fresh table (default 64)")
     embedding.add_argument("--seed", type=int, default=0, help="seed of a fresh table (default 0)")
+    embedding.add_argument("--normalize", action="store_true", help="scale each vector to unit length before the PCA")
     embedding.set_defaults(draw=_embedding)
 
     positions = kinds.add_parser("positions", parents=[common], help="heatmap of the sinusoidal position table")
@@ -89,7 +90,7 @@ def _embedding(args: argparse.Namespace, viz, size):
             words, vectors = viz.read_word2vec_text(args.vectors, args.words, None if args.words else args.limit)
         except (KeyError, ValueError) as e:
             raise CommandError(str(e).strip("'\"")) from None
-        return viz.embedding_figure(vectors, words, title=args.title, size=size)
+        return viz.embedding_figure(vectors, words, title=args.title, size=size, normalize=args.normalize)
     if args.table:
         if not args.rows:
             raise UsageError("--table needs --rows: the row numbers to plot, e.g. --rows 0 1 2 3")
@@ -99,7 +100,9 @@ def _embedding(args: argparse.Namespace, viz, size):
             raise UsageError(
                 f"--rows {bad[0]} is outside the table's {len(table)} rows; pick rows 0 to {len(table) - 1}"
             )
-        return viz.embedding_figure(table[args.rows], [str(r) for r in args.rows], title=args.title, size=size)
+        return viz.embedding_figure(
+            table[args.rows], [str(r) for r in args.rows], title=args.title, size=size, normalize=args.normalize
+        )
     if not args.tokens:
         raise UsageError("--encoding needs --tokens: the texts whose tokens to plot, e.g. --tokens king queen man")
     encoding = load_encoding_arg(args.encoding)
@@ -116,7 +119,7 @@ def _embedding(args: argparse.Namespace, viz, size):
         table = Embedding(encoding.n_vocab, args.dim, rng=np.random.default_rng(args.seed)).weight
         what = f"rows of a freshly initialised {encoding.n_vocab} x {args.dim} table (seed {args.seed})"
     title = args.title or f"{len(ids)} tokens of {encoding.name}: {what}, PCA to 2-D"
-    return viz.embedding_figure(table[ids], labels, title=title, size=size)
+    return viz.embedding_figure(table[ids], labels, title=title, size=size, normalize=args.normalize)
 
 
 def _load_table(path: str) -> np.ndarray:

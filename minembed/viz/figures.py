@@ -35,11 +35,20 @@ def _figure(size: tuple[int, int]):
     return figure
 
 
-def embedding_figure(vectors, labels: list[str], *, title: str = "", size: tuple[int, int] = (1000, 750)):
-    """A labelled scatter of `vectors` (n, d) projected on their first two principal components."""
+def embedding_figure(
+    vectors, labels: list[str], *, normalize: bool = False, title: str = "", size: tuple[int, int] = (1000, 750)
+):
+    """A labelled scatter of `vectors` (n, d) projected on their first two principal components.
+
+    normalize: scale each vector to unit length first, so the picture shows directions (cosine
+    similarity, what word-vector neighbours are ranked by) rather than lengths, which track frequency.
+    """
     vectors = np.asarray(vectors)
     if len(labels) != len(vectors):
         raise ValueError(f"labels must name every row: {len(labels)} labels for {len(vectors)} vectors")
+    if normalize:
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors = vectors / np.where(norms == 0, 1, norms)
     points = pca_2d(vectors)
     figure = _figure(size)
     ax = figure.add_subplot()
