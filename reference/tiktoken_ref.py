@@ -34,3 +34,21 @@ def get_encoding(name: str):
     import tiktoken
 
     return tiktoken.get_encoding(name)
+
+
+def encoding_from_file(path, pat_str: str, special_tokens: dict[str, int], name: str = "from_file"):
+    """A tiktoken Encoding built from a `.tiktoken` ranks file by tiktoken's own loader.
+
+    An empty TIKTOKEN_CACHE_DIR turns tiktoken's file cache off for this read: it keys files by
+    path, so a reused temporary path would otherwise return an older file's ranks.
+    """
+    cache = offline_cache_dir()
+    import tiktoken
+    import tiktoken.load
+
+    os.environ["TIKTOKEN_CACHE_DIR"] = ""
+    try:
+        ranks = tiktoken.load.load_tiktoken_bpe(str(path))
+    finally:
+        os.environ["TIKTOKEN_CACHE_DIR"] = cache
+    return tiktoken.Encoding(name, pat_str=pat_str, mergeable_ranks=ranks, special_tokens=special_tokens)
