@@ -36,6 +36,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, fsync: bool = Fal
         open_kwargs.setdefault("encoding", "utf-8")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, _new_file_mode())  # mkstemp makes it 0600; give it the mode open() would
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
             f.flush()
@@ -46,3 +47,10 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, fsync: bool = Fal
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _new_file_mode() -> int:
+    """The permission bits open() gives a new file: 0o666 less the process's umask."""
+    umask = os.umask(0o022)  # the only way to read the umask is to set it; put it straight back
+    os.umask(umask)
+    return 0o666 & ~umask

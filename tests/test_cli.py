@@ -17,7 +17,7 @@ import pytest
 
 import minembed
 from minembed.data import open_tokens
-from minembed.tokenizers.patterns import GPT4_SPLIT_PATTERN
+from minembed.text.patterns import GPT4_SPLIT_PATTERN
 from reference import tiktoken_ref
 from reference.shared import encodings_dir
 

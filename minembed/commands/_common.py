@@ -64,7 +64,7 @@ def check_input_files(paths: list[str], what: str = "input file") -> list[Path]:
 
 def split_pattern(name_or_regex: str) -> str:
     """A `--pattern` value (a name in PATTERN_NAMES or a regex) -> the split pattern text."""
-    from minembed.tokenizers import patterns
+    from minembed.text import patterns
 
     named = {
         "gpt2": patterns.GPT2_SPLIT_PATTERN,

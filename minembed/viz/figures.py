@@ -8,11 +8,11 @@ so a caller (or a test) can count them before saving.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from minembed._files import atomic_write
 from minembed.viz.vectors import pca_2d
 
 DPI = 100
@@ -138,20 +138,6 @@ def labelled_points(figure) -> list[str]:
 def save_png(figure, path: str | os.PathLike) -> Path:
     """Save `figure` as a PNG at path, atomically: a temporary file renamed into place at the end."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            figure.savefig(f, format="png", dpi=DPI)
-        os.chmod(tmp, _default_mode())  # mkstemp made it 0600; give it the mode open() would
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as f:
+        figure.savefig(f, format="png", dpi=DPI)
     return path
-
-
-def _default_mode() -> int:
-    """The permission bits a new file gets from open(): 0o666 minus the process's umask."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
