@@ -8,13 +8,12 @@ os._exit once the file holds data, which is what a crashed or OOM-killed worker 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 from concurrent.futures import Executor
 from pathlib import Path
-
-import pytest
 
 import minembed
 
@@ -28,8 +27,8 @@ def worker_environment() -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join([REPO_ROOT, *[p for p in paths if p]])
 
 
-@pytest.fixture(scope="session")
-def dask_client():
+@contextlib.contextmanager
+def local_cluster():
     """A distributed.Client on a LocalCluster of 2 worker processes, 1 thread each, on 127.0.0.1."""
     worker_environment()
     import dask

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import minembed
-from minembed.data import SlidingWindowDataset, open_tokens, random_batch, tokenize_files
+from minembed.data import SlidingWindowDataset, random_batch, tokenize_files
 from minembed.data.loader import DataLoader
 from minembed.data.shards import (
     ShardsFailed,
@@ -27,8 +27,15 @@ from minembed.data.shards import (
     tokenize_shards,
     train_bpe_from_counts,
 )
-from reference.dask_cluster import DyingWorkers, dask_client, worker_environment  # noqa: F401 (a fixture)
+from reference.dask_cluster import DyingWorkers, local_cluster, worker_environment
 from reference.shared import corpus_paths
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """Two worker processes shared by every test of the session; closed at the end."""
+    with local_cluster() as client:
+        yield client
 
 
 def _corpus(name: str) -> bytes:
@@ -38,14 +45,14 @@ def _corpus(name: str) -> bytes:
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> list[Path]:
     """Six text files: plain, a BOM, CRLF newlines, an empty one, a literal <|endoftext|>, and a
-    3 MB one (shard 2, long enough to be killed in the middle of writing)."""
+    1 MB one (shard 2, long enough to be killed in the middle of writing)."""
     folder = tmp_path_factory.mktemp("inputs")
     verdict = _corpus("the-verdict.txt")
     kjv = _corpus("kjv.txt")
     contents = [
         verdict[:9000],
         b"\xef\xbb\xbf" + _corpus("taylorswift.txt")[:20000],
-        kjv[:3_000_000],
+        kjv[:1_000_000],
         verdict[9000:].replace(b"\n", b"\r\n"),
         b"",
         "naïve café <|endoftext|> 東京 \n\nend".encode() * 50,
@@ -66,9 +73,12 @@ def expected(inputs, tmp_path_factory) -> bytes:
     return out.read_bytes()
 
 
-def _spawn_pool() -> ProcessPoolExecutor:
-    worker_environment()  # spawned workers import this checkout's minembed
-    return ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"))
+def _process_pool() -> ProcessPoolExecutor:
+    """Two worker processes forked from a clean single-threaded server that has gpt2 loaded."""
+    worker_environment()  # the server imports this checkout's minembed
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["reference.warm_gpt2"])
+    return ProcessPoolExecutor(max_workers=2, mp_context=context)
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -88,7 +98,7 @@ def _merged(manifest: Path) -> bytes:
 
 def test_every_executor_writes_the_same_bytes_as_tokenize_files(inputs, expected, dask_client, tmp_path):
     shard_bytes = []
-    with ThreadPoolExecutor(2) as threads, _spawn_pool() as processes:
+    with ThreadPoolExecutor(2) as threads, _process_pool() as processes:
         executors = {"none": None, "threads": threads, "processes": processes, "dask": dask_client.get_executor()}
         for label, executor in executors.items():
             manifest = tokenize_shards(inputs, tmp_path / label, "gpt2", executor=executor, files_per_shard=2)
@@ -215,12 +225,11 @@ def test_a_shard_that_kills_every_worker_fails_and_a_rerun_redoes_only_it(inputs
 
 def test_a_broken_process_pool_then_a_resume(inputs, expected, tmp_path):
     out = tmp_path / "out"
-    with _spawn_pool() as pool:
-        with pytest.raises(ShardsFailed, match="BrokenProcessPool") as info:
-            tokenize_shards(inputs, out, "gpt2", executor=DyingWorkers(pool, shard=2, when="always"))
+    with _process_pool() as pool, pytest.raises(ShardsFailed, match="BrokenProcessPool") as info:
+        tokenize_shards(inputs, out, "gpt2", executor=DyingWorkers(pool, shard=2, when="always"))
     assert 2 in info.value.failed and not (out / "manifest.json").exists()
     assert "rerun" in str(info.value) or "again" in str(info.value)
-    with _spawn_pool() as pool:
+    with _process_pool() as pool:
         manifest = tokenize_shards(inputs, out, "gpt2", executor=pool)
     assert _merged(manifest) == expected and _leftovers(out) == []
 

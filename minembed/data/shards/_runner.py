@@ -217,7 +217,7 @@ def run_shards(
             for i, task in enumerate(tasks):
                 try:
                     records[i] = run_shard(task)
-                except Exception as error:
+                except Exception as error:  # noqa: BLE001 - reported with the others in ShardsFailed
                     errors[i] = error
                 bar.update()
         else:
@@ -227,7 +227,7 @@ def run_shards(
                     i = futures[future]
                     try:
                         records[i] = future.result()
-                    except Exception as error:  # a task's error, a dead worker, a broken pool
+                    except Exception as error:  # noqa: BLE001 - a task's error, a dead worker, a broken pool
                         errors[i] = error
                     bar.update()
             except BaseException:  # Ctrl-C on the driver: stop what has not started

@@ -56,7 +56,7 @@ def _count_shard(task: ShardTask, out: Path) -> dict:
     except BaseException:
         output.discard()
         raise
-    return {"pieces": int(len(counts)), "bytes": int(offsets[-1]), "occurrences": int(counts.sum())}
+    return {"pieces": len(counts), "bytes": int(offsets[-1]), "occurrences": int(counts.sum())}
 
 
 def count_pieces_shards(
