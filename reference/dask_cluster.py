@@ -28,8 +28,8 @@ def worker_environment() -> None:
 
 
 @contextlib.contextmanager
-def local_cluster():
-    """A distributed.Client on a LocalCluster of 2 worker processes, 1 thread each, on 127.0.0.1."""
+def local_cluster(n_workers: int = 2):
+    """A distributed.Client on a LocalCluster of `n_workers` processes, 1 thread each, on 127.0.0.1."""
     worker_environment()
     import dask
     import distributed
@@ -38,7 +38,7 @@ def local_cluster():
     # then fails after two deaths instead of four, which keeps the tests short.
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
         )
         client = distributed.Client(cluster)
         try:
