@@ -12,6 +12,7 @@ Each comparison alternates the two sides, after a warm-up, and reports the media
 
     .venv/bin/python benchmarks/bench_shards.py [--quick] [--megabytes 100]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,9 +86,24 @@ def alternate(contenders: dict, rounds: int) -> dict[str, list[float]]:
 
 def _row(workload, anchor, ours: list[float], theirs: list[float], goal) -> dict:
     mine, anchor_value = statistics.median(ours), statistics.median(theirs)
-    return {"benchmark": "shards", "workload": workload, "anchor": anchor, "unit": "s", "minembed": mine,
-            "anchor_value": anchor_value, "ratio": anchor_value / mine,
-            "spread": f"ours {_spread(ours)}, anchor {_spread(theirs)}", "goal": goal}
+    return {
+        "benchmark": "shards",
+        "workload": workload,
+        "anchor": anchor,
+        "unit": "s",
+        "minembed": mine,
+        "anchor_value": anchor_value,
+        "ratio": anchor_value / mine,
+        "spread": f"ours {_spread(ours)}, anchor {_spread(theirs)}",
+        "goal": goal,
+    }
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (Linux: ru_maxrss is in kB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
 def driver_seconds_per_shard(client, folder: Path, n_shards: int) -> float:
@@ -130,30 +146,58 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
         workload = f"gpt2, {total_mb:.0f} MB in {len(inputs)} files, 1 file per shard"
         with local_cluster(2) as two, local_cluster(1) as one:
             runs = {
-                "2 workers": lambda: tokenize_shards(inputs, folder / "two", "gpt2", executor=two.get_executor(),
-                                                     resume=False, progress=False),
-                "1 worker": lambda: tokenize_shards(inputs, folder / "one", "gpt2", executor=one.get_executor(),
-                                                    resume=False, progress=False),
+                "2 workers": lambda: tokenize_shards(
+                    inputs, folder / "two", "gpt2", executor=two.get_executor(), resume=False, progress=False
+                ),
+                "1 worker": lambda: tokenize_shards(
+                    inputs, folder / "one", "gpt2", executor=one.get_executor(), resume=False, progress=False
+                ),
                 "tokenize_files": lambda: tokenize_files(inputs, folder / "all.tok", "gpt2", workers=2, progress=False),
             }
             times = alternate(runs, rounds)
-            rows.append(_row(f"tokenize_shards, {workload}: 2-worker LocalCluster", "the same on a 1-worker LocalCluster",
-                             times["2 workers"], times["1 worker"], ">= 1.7x"))
-            rows.append(_row(f"tokenize_shards, {workload}: 2-worker LocalCluster",
-                             "tokenize_files(workers=2) in one process", times["2 workers"], times["tokenize_files"],
-                             ">= 0.9x (within 10%)"))
+            rows.append(
+                _row(
+                    f"tokenize_shards, {workload}: 2-worker LocalCluster",
+                    "the same on a 1-worker LocalCluster",
+                    times["2 workers"],
+                    times["1 worker"],
+                    ">= 1.7x",
+                )
+            )
+            rows.append(
+                _row(
+                    f"tokenize_shards, {workload}: 2-worker LocalCluster",
+                    "tokenize_files(workers=2) in one process",
+                    times["2 workers"],
+                    times["tokenize_files"],
+                    ">= 0.9x (within 10%)",
+                )
+            )
             notes["seconds_per_mb_one_worker"] = statistics.median(times["1 worker"]) / total_mb
             notes["shard_mb"] = total_mb / len(inputs)
+            notes["worker_peak_rss_mb"] = max(two.run(_peak_rss_mb).values())
             notes["driver_s_per_shard"] = driver_seconds_per_shard(two, folder, 100 if quick else 400)
 
         enc = minembed.get_encoding("gpt2")
         texts = [p.read_text(encoding="utf-8") for p in inputs[:2]]
         docs = [d for t in texts for d in t.split("\n\n") if d][: 4000 if quick else 20000]
         batch_mb = sum(len(d.encode()) for d in docs) / 1e6
-        times = alternate({"2 threads": lambda: enc.encode_ordinary_batch(docs, num_threads=2),
-                           "loop": lambda: [enc.encode_ordinary(d) for d in docs]}, rounds + 2)
-        rows.append(_row(f"encode_ordinary_batch(num_threads=2), gpt2, {len(docs)} paragraphs, {batch_mb:.1f} MB",
-                         "its own single-thread loop of encode_ordinary", times["2 threads"], times["loop"], ">= 1.8x"))
+        times = alternate(
+            {
+                "2 threads": lambda: enc.encode_ordinary_batch(docs, num_threads=2),
+                "loop": lambda: [enc.encode_ordinary(d) for d in docs],
+            },
+            rounds + 2,
+        )
+        rows.append(
+            _row(
+                f"encode_ordinary_batch(num_threads=2), gpt2, {len(docs)} paragraphs, {batch_mb:.1f} MB",
+                "its own single-thread loop of encode_ordinary",
+                times["2 threads"],
+                times["loop"],
+                ">= 1.8x",
+            )
+        )
         notes["pieces"] = pieces_table_sizes(folder)
     run.notes = notes  # read by main() for the paper estimates
     return rows
@@ -163,8 +207,10 @@ def scaling_on_paper(notes: dict, workers: int = PAPER_WORKERS, total_bytes: flo
     per_mb = notes["seconds_per_mb_one_worker"]
     driver = notes["driver_s_per_shard"]
     lines = [
-        f"measured: {per_mb * 1e3:.0f} ms of one worker per MB of text ({1 / per_mb:.1f} MB/s per worker), "
-        f"{driver * 1e3:.1f} ms of driver+scheduler per shard (upper bound, from {notes['shard_mb']:.1f} MB shards)"
+        (
+            f"measured: {per_mb * 1e3:.0f} ms of one worker per MB of text ({1 / per_mb:.1f} MB/s per worker), "
+            f"{driver * 1e3:.1f} ms of driver+scheduler per shard (an upper bound, measured on tiny shards)"
+        )
     ]
     for shard_mb in (notes["shard_mb"], 100.0, 1000.0):
         n_shards = total_bytes / 1e6 / shard_mb
@@ -189,15 +235,20 @@ def main() -> None:
     rows = run(quick=args.quick, megabytes=args.megabytes)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (figures are noisy when it is high)")
     for r in rows:
-        print(f"{r['workload']}\n    vs {r['anchor']}: {r['minembed']:.2f} s vs {r['anchor_value']:.2f} s -> "
-              f"{r['ratio']:.2f}x (goal {r['goal']}; {r['spread']})")
+        print(
+            f"{r['workload']}\n    vs {r['anchor']}: {r['minembed']:.2f} s vs {r['anchor_value']:.2f} s -> "
+            f"{r['ratio']:.2f}x (goal {r['goal']}; {r['spread']})"
+        )
+    print(f"peak RSS of a Dask worker process after tokenizing: {run.notes['worker_peak_rss_mb']:.0f} MB")
     print("\nscaling on paper:")
     for line in scaling_on_paper(run.notes):
         print("   ", line)
     print("\ndistinct-pieces table on the driver (GPT-4 pattern, shared corpora prefixes):")
     for mb, n, nbytes in run.notes["pieces"]:
-        print(f"    {mb:6.1f} MB of text: {n:,} distinct pieces, {nbytes / 1e6:.1f} MB packed "
-              f"({nbytes / mb / 1e3:.2f} MB per GB at this size; it grows sublinearly)")
+        print(
+            f"    {mb:6.1f} MB of text: {n:,} distinct pieces, {nbytes / 1e6:.1f} MB packed "
+            f"({nbytes / mb / 1e3:.2f} MB per GB at this size; it grows sublinearly)"
+        )
 
 
 if __name__ == "__main__":
