@@ -283,3 +283,20 @@ def test_arguments_are_checked(inputs, tmp_path):
         tokenize_shards(inputs, tmp_path, "gpt3")
     with pytest.raises(ValueError, match="inputs is empty"):
         tokenize_shards([], tmp_path, "gpt2")
+
+
+def test_merge_and_open_refuse_a_shard_changed_after_the_manifest(inputs, tmp_path):
+    manifest = tokenize_shards(inputs[:2], tmp_path / "out", "gpt2")
+    shard = tmp_path / "out" / "shard-00001.tok"
+    data = bytearray(shard.read_bytes())
+    data[-1] ^= 1  # same size, one token changed
+    shard.write_bytes(bytes(data))
+    open_token_shards(manifest)  # the headers still agree; only verify reads the data
+    with pytest.raises(ValueError, match="shard-00001.tok has changed"):
+        open_token_shards(manifest, verify=True)
+    with pytest.raises(ValueError, match="shard-00001.tok has changed"):
+        merge_shards(manifest, tmp_path / "merged.tok")
+    assert not (tmp_path / "merged.tok").exists() and _leftovers(tmp_path) == []
+    shard.write_bytes(bytes(data[:-2]))  # truncated
+    with pytest.raises(ValueError, match="truncated"):
+        open_token_shards(manifest)
