@@ -106,9 +106,10 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
-def driver_seconds_per_shard(client, folder: Path, n_shards: int) -> float:
-    """Wall time per shard of tokenize_shards over tiny inputs: the driver's and scheduler's cost
-    per shard plus a task's fixed cost (stat, write, SHA-256, sidecar), an upper bound on the driver."""
+def driver_seconds_per_shard(client, folder: Path, n_shards: int) -> tuple[float, float]:
+    """(wall, driver CPU) seconds per shard of tokenize_shards over tiny inputs: the driver's and
+    scheduler's cost per shard; the wall time also holds a task's fixed cost (stat, write, SHA-256,
+    sidecar) and so is an upper bound on what the driver needs."""
     tiny = []
     for i in range(n_shards):
         path = folder / f"tiny{i:04d}.txt"
@@ -116,9 +117,9 @@ def driver_seconds_per_shard(client, folder: Path, n_shards: int) -> float:
         tiny.append(path)
     executor = client.get_executor()
     tokenize_shards(tiny[:8], folder / "warm", "gpt2", executor=executor, progress=False)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()  # the scheduler runs in this process too
     tokenize_shards(tiny, folder / "tiny", "gpt2", executor=executor, progress=False, resume=False)
-    return (time.perf_counter() - start) / n_shards
+    return (time.perf_counter() - start) / n_shards, (time.process_time() - cpu) / n_shards
 
 
 def pieces_table_sizes(folder: Path) -> list[tuple[float, int, int]]:
@@ -155,6 +156,18 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
                 "tokenize_files": lambda: tokenize_files(inputs, folder / "all.tok", "gpt2", workers=2, progress=False),
             }
             times = alternate(runs, rounds)
+            # CPU seconds per MB of every side (all processes involved): on a loaded machine the
+            # wall times mostly measure the load, these show whether sharding costs extra work
+            cpu = {}
+            for name, client in (("2 workers", two), ("1 worker", one)):
+                before, driver = sum(client.run(time.process_time).values()), time.process_time()
+                runs[name]()
+                used = sum(client.run(time.process_time).values()) - before + time.process_time() - driver
+                cpu[name] = used / total_mb
+            driver = time.process_time()
+            runs["tokenize_files"]()
+            cpu["tokenize_files"] = (time.process_time() - driver) / total_mb
+            notes["cpu_s_per_mb"] = cpu
             rows.append(
                 _row(
                     f"tokenize_shards, {workload}: 2-worker LocalCluster",
@@ -204,12 +217,14 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
 
 
 def scaling_on_paper(notes: dict, workers: int = PAPER_WORKERS, total_bytes: float = PAPER_BYTES) -> list[str]:
-    per_mb = notes["seconds_per_mb_one_worker"]
-    driver = notes["driver_s_per_shard"]
+    # Per-core figures (CPU time), not wall times: on a loaded machine the wall times measure the load.
+    per_mb = notes["cpu_s_per_mb"]["1 worker"]
+    driver_wall, driver = notes["driver_s_per_shard"]
     lines = [
         (
-            f"measured: {per_mb * 1e3:.0f} ms of one worker per MB of text ({1 / per_mb:.1f} MB/s per worker), "
-            f"{driver * 1e3:.1f} ms of driver+scheduler per shard (an upper bound, measured on tiny shards)"
+            f"measured: {per_mb * 1e3:.0f} ms of CPU per MB of text on one worker ({1 / per_mb:.1f} MB/s per core; "
+            f"wall time here {notes['seconds_per_mb_one_worker'] * 1e3:.0f} ms/MB); driver+scheduler per shard: "
+            f"{driver * 1e3:.1f} ms of CPU ({driver_wall * 1e3:.1f} ms of wall, tiny shards, an upper bound)"
         )
     ]
     for shard_mb in (notes["shard_mb"], 100.0, 1000.0):
@@ -239,6 +254,8 @@ def main() -> None:
             f"{r['workload']}\n    vs {r['anchor']}: {r['minembed']:.2f} s vs {r['anchor_value']:.2f} s -> "
             f"{r['ratio']:.2f}x (goal {r['goal']}; {r['spread']})"
         )
+    cpu = ", ".join(f"{name} {seconds * 1e3:.0f} ms" for name, seconds in run.notes["cpu_s_per_mb"].items())
+    print(f"CPU time per MB of text (workers + driver): {cpu}")
     print(f"peak RSS of a Dask worker process after tokenizing: {run.notes['worker_peak_rss_mb']:.0f} MB")
     print("\nscaling on paper:")
     for line in scaling_on_paper(run.notes):
