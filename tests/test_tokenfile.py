@@ -230,7 +230,7 @@ def test_interrupted_run_leaves_nothing_behind(tmp_path, corpus_files, error, wo
 def test_bad_input_raises_before_or_without_output(tmp_path, corpus_files):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"fine text\n" * 100 + b"\xff\xfe broken")
-    with pytest.raises(UnicodeDecodeError):
+    with pytest.raises(UnicodeDecodeError, match="bad.txt"):
         tokenize_files([corpus_files[0], bad], tmp_path / "out.tok", tiktoken_encoding("gpt2"), chunk_size=64)
     assert not (tmp_path / "out.tok").exists() and leftovers(tmp_path) == []
     with pytest.raises(FileNotFoundError, match="missing.txt"):

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from minembed.data.windows import SlidingWindowDataset, _check_positive_int, as_token_array
+from minembed.data.windows import SlidingWindowDataset, _check_positive_int, as_token_array, is_token_sequence
 from minembed.tokenizers.registry import as_encoding
 
 Batch = tuple[np.ndarray, np.ndarray]
@@ -215,13 +215,14 @@ def random_batch(tokens, batch_size: int, block_size: int, rng: np.random.Genera
     as torch's for the same seed. With rng= (an int or numpy.random.Generator) they are NumPy's
     `rng.integers(0, len(tokens) - block_size, size=batch_size)` instead; x = tokens[o:o+T],
     y = tokens[o+1:o+1+T]. Returns arrays of shape (batch_size, block_size), int64 unless
-    `dtype` says otherwise (None keeps the tokens' dtype). Reads only the batch from a memmap.
+    `dtype` says otherwise (None keeps the tokens' dtype). Reads only the batch from a memmap;
+    `tokens` may also be a TokenShards (several token files read as one).
 
     >>> x, y = random_batch(np.arange(100), batch_size=2, block_size=4, rng=np.random.default_rng(0))
     >>> bool((y - x == 1).all())
     True
     """
-    ids = as_token_array(tokens, "tokens")
+    ids = tokens if is_token_sequence(tokens) else as_token_array(tokens, "tokens")
     batch_size = _check_positive_int(batch_size, "batch_size")
     block_size = _check_positive_int(block_size, "block_size")
     if len(ids) <= block_size:
@@ -235,8 +236,11 @@ def random_batch(tokens, batch_size: int, block_size: int, rng: np.random.Genera
         from minembed.random import randint
 
         offsets = randint(len(ids) - block_size, (batch_size,), generator=generator)  # (B,)
-    spans = sliding_window_view(ids, block_size + 1)  # (N, T + 1) view, nothing read yet
-    rows = spans[offsets]  # (B, T + 1), the only tokens read
+    if is_token_sequence(ids):  # e.g. TokenShards: read the spans across its files
+        rows = ids.gather_spans(offsets, block_size + 1)  # (B, T + 1)
+    else:
+        spans = sliding_window_view(ids, block_size + 1)  # (N, T + 1) view, nothing read yet
+        rows = spans[offsets]  # (B, T + 1), the only tokens read
     x = np.array(rows[:, :-1], dtype=dtype or rows.dtype)  # (B, T), C-contiguous
     y = np.array(rows[:, 1:], dtype=dtype or rows.dtype)  # (B, T)
     return x, y

@@ -165,19 +165,34 @@ def _document_chunks(
     path: Path, chunk_size: int | None, on_bytes, cuts: SafeCuts = _DEFAULT_CUTS
 ) -> Iterator[str]:
     """The text of one file (UTF-8, a leading BOM dropped, newlines untouched) in chunks cut at `cuts`."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
+    utf8 = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
+    read = 0  # bytes of the file decoded before the current block, to place an error in the file
+
+    def decode(block: bytes, final: bool) -> str:
+        nonlocal read
+        try:
+            text = utf8.decode(block, final=final)
+        except UnicodeDecodeError as exc:  # say which file and where, and how to fix it
+            raise UnicodeDecodeError(
+                exc.encoding, exc.object, exc.start, exc.end,
+                f"{exc.reason} near byte {read + exc.start} of input file {path}; the file is not valid UTF-8: "
+                "convert it first, e.g. `iconv -f latin1 -t utf-8`",
+            ) from None
+        read += len(block)
+        return text
+
     with open(path, "rb") as f:
         if chunk_size is None:
             data = f.read()
             on_bytes(len(data))
-            yield decoder.decode(data, final=True)
+            yield decode(data, final=True)
             return
         pending = ""
         searched = 0  # pending[:searched] holds no safe cut, so a search can resume near there
         while True:
             block = f.read(chunk_size)
             on_bytes(len(block))
-            pending += decoder.decode(block, final=not block)
+            pending += decode(block, final=not block)
             if not block:
                 break
             # a cut looks back a few characters, so resume the search that far back

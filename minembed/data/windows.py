@@ -56,16 +56,53 @@ def num_windows(num_tokens: int, max_length: int, stride: int) -> int:
     return max(0, -(-(num_tokens - max_length) // stride))
 
 
+def is_token_sequence(token_ids) -> bool:
+    """Whether token_ids is a sequence of tokens that is not one array and gathers its own spans.
+
+    Such an object (e.g. minembed.data.shards.TokenShards, several token files as one) has
+    `len`, `dtype` and `gather_spans(starts, length) -> (len(starts), length)` array; windows
+    and batches are read through it, never by concatenating it.
+    """
+    return not isinstance(token_ids, np.ndarray) and callable(getattr(token_ids, "gather_spans", None))
+
+
+class _GatheredWindows:
+    """(n, width) windows starting at shift + i * stride, gathered on demand from a token sequence.
+
+    Stands in for the strided views of SlidingWindowDataset when the tokens are not one array:
+    indexing by an int, a slice or an integer array gives what the view would give (as copies).
+    """
+
+    def __init__(self, tokens, n: int, stride: int, width: int, shift: int = 0) -> None:
+        self.tokens, self.n, self.stride, self.width, self.shift = tokens, n, stride, width, shift
+        self.shape = (n, width)
+        self.dtype = np.dtype(tokens.dtype)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index) -> np.ndarray:
+        if isinstance(index, numbers.Integral) and not isinstance(index, bool):
+            return self[np.asarray([index])][0]
+        rows = np.arange(self.n)[index] if isinstance(index, slice) else np.asarray(index, dtype=np.int64)
+        rows = np.where(rows < 0, rows + self.n, rows)
+        spans = self.tokens.gather_spans(rows.ravel() * self.stride + self.shift, self.width)
+        return spans.reshape(rows.shape + (self.width,))
+
+
 class SlidingWindowDataset:
     """The windows of GPTDatasetV1 as zero-copy views over one token array (any integer dtype).
 
     `ds[i]` -> (x, y), each a read-only view of shape (max_length,), in the dtype of token_ids;
     `ds[a:b]` -> (X, Y) views of shape (k, max_length); `ds[int_array]` -> (X, Y) copies (a batch).
     `ds.inputs` / `ds.targets` are all windows at once, shape (len(ds), max_length).
+    A token sequence that is not one array (TokenShards over several token files) is used as it
+    is: the same windows, gathered on demand as copies, also across the files' boundaries.
     """
 
     def __init__(self, token_ids, max_length: int, stride: int) -> None:
-        ids = as_token_array(token_ids)
+        sequence = is_token_sequence(token_ids)  # e.g. TokenShards: windows gathered on demand
+        ids = token_ids if sequence else as_token_array(token_ids)
         max_length = _check_positive_int(max_length, "max_length")
         stride = _check_positive_int(stride, "stride")
         if len(ids) <= max_length:
@@ -76,6 +113,12 @@ class SlidingWindowDataset:
         self.token_ids = ids
         self.max_length = max_length
         self.stride = stride
+        if sequence:
+            n = num_windows(len(ids), max_length, stride)
+            self._spans = _GatheredWindows(ids, n, stride, max_length + 1)
+            self.inputs = _GatheredWindows(ids, n, stride, max_length)
+            self.targets = _GatheredWindows(ids, n, stride, max_length, shift=1)
+            return
         # All windows of max_length + 1 tokens, every `stride`-th one: (N, T + 1), a view of ids.
         # The last possible start is len(ids) - max_length - 1, exactly the course's range().
         spans = sliding_window_view(ids, max_length + 1)[::stride]  # read-only view

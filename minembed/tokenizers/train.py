@@ -150,12 +150,22 @@ def _train_ranks(texts, vocab_size, pat_str, special_tokens, progress, warn_stac
             tokens, offsets, counts = count_pieces_packed(texts, pat_str, special_tokens=specials, progress=bar.update)
     else:
         tokens, offsets, counts = count_pieces_packed(texts, pat_str, special_tokens=specials)
-    merges = _run_merges(tokens, offsets, counts, n_merges, show)
+    return ranks_from_piece_counts(tokens, offsets, counts, n_merges, show, len(specials), warn_stacklevel + 1)
 
+
+def ranks_from_piece_counts(tokens, offsets, counts, n_merges: int, show: bool, n_special: int,
+                            warn_stacklevel: int = 2) -> dict[bytes, int]:
+    """Stage 2 alone: the ranks learned from counted pieces (the layout of `count_pieces_packed`).
+
+    tokens (T,) int32 byte values, offsets (P+1,) int64, counts (P,) int64; the order of the
+    pieces does not matter. Sharded training (minembed.data.shards) counts elsewhere and ends here.
+    """
+    merges = _run_merges(tokens, offsets, counts, n_merges, show)
+    vocab_size = 256 + n_merges + n_special
     if len(merges) < n_merges:
         warnings.warn(
             f"the corpus has only {len(merges)} possible merges, fewer than the {n_merges} asked for; "
-            f"the vocabulary has {256 + len(merges) + len(specials)} tokens instead of {vocab_size}",
+            f"the vocabulary has {256 + len(merges) + n_special} tokens instead of {vocab_size}",
             RuntimeWarning,
             stacklevel=warn_stacklevel,  # point at the user's call
         )

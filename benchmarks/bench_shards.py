@@ -1,0 +1,272 @@
+"""Sharded tokenization on a Dask LocalCluster, encode_ordinary_batch on two threads, and scaling on paper.
+
+1. tokenize_shards (gpt2) of ~100 MB in 16 files (the shared corpora's paragraphs shuffled
+   differently in each file, built in a temp dir) on a 2-worker LocalCluster vs a 1-worker one
+   (goal >= 1.7x), and vs tokenize_files(workers=2) in this process (goal: within 10%).
+2. encode_ordinary_batch(texts, num_threads=2) vs its own single-thread loop (goal >= 1.8x).
+3. On paper: the measured seconds per shard on one worker and the driver's (scheduler's) cost
+   per shard give what N workers reach on 1 TB and where the driver becomes the bottleneck.
+4. The distinct-pieces table BPE training keeps on the driver, measured on growing prefixes of
+   the shared corpora.
+Each comparison alternates the two sides, after a warm-up, and reports the median and spread.
+
+    .venv/bin/python benchmarks/bench_shards.py [--quick] [--megabytes 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from reference.shared import corpus_paths, encodings_dir  # noqa: E402
+
+os.environ.setdefault("MINEMBED_ENCODINGS_DIR", str(encodings_dir()))
+os.environ.setdefault("MINEMBED_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+import minembed  # noqa: E402
+from minembed.data import tokenize_files  # noqa: E402
+from minembed.data.shards import count_pieces_shards, tokenize_shards  # noqa: E402
+from minembed.data.shards.pieces import merged_piece_counts  # noqa: E402
+from reference.dask_cluster import local_cluster  # noqa: E402
+
+N_FILES = 16
+PAPER_WORKERS = 100
+PAPER_BYTES = 10**12
+
+
+def build_corpus(folder: Path, megabytes: float, n_files: int = N_FILES, seed: int = 0) -> list[Path]:
+    """n_files text files of megabytes / n_files each: the corpora's paragraphs, shuffled per file."""
+    paragraphs = []
+    for path in corpus_paths():
+        paragraphs += path.read_text(encoding="utf-8").split("\n\n")
+    rng = np.random.default_rng(seed)
+    per_file = int(megabytes * 1e6 / n_files)
+    paths = []
+    for i in range(n_files):
+        chunks, size = [], 0
+        while size < per_file:
+            for j in rng.permutation(len(paragraphs)):
+                chunks.append(paragraphs[j])
+                size += len(paragraphs[j]) + 2
+                if size >= per_file:
+                    break
+        path = folder / f"part{i:02d}.txt"
+        path.write_text("\n\n".join(chunks), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _spread(times: list[float]) -> str:
+    med = statistics.median(times)
+    return f"range {100 * (max(times) - min(times)) / med:.0f}% over {len(times)}"
+
+
+def alternate(contenders: dict, rounds: int) -> dict[str, list[float]]:
+    """Seconds per run of each contender, alternating them `rounds` times (after one warm-up each)."""
+    for fn in contenders.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def _row(workload, anchor, ours: list[float], theirs: list[float], goal) -> dict:
+    mine, anchor_value = statistics.median(ours), statistics.median(theirs)
+    return {
+        "benchmark": "shards",
+        "workload": workload,
+        "anchor": anchor,
+        "unit": "s",
+        "minembed": mine,
+        "anchor_value": anchor_value,
+        "ratio": anchor_value / mine,
+        "spread": f"ours {_spread(ours)}, anchor {_spread(theirs)}",
+        "goal": goal,
+    }
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (Linux: ru_maxrss is in kB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+def driver_seconds_per_shard(client, folder: Path, n_shards: int) -> tuple[float, float]:
+    """(wall, driver CPU) seconds per shard of tokenize_shards over tiny inputs: the driver's and
+    scheduler's cost per shard; the wall time also holds a task's fixed cost (stat, write, SHA-256,
+    sidecar) and so is an upper bound on what the driver needs."""
+    tiny = []
+    for i in range(n_shards):
+        path = folder / f"tiny{i:04d}.txt"
+        path.write_text(f"document {i}\n", encoding="utf-8")
+        tiny.append(path)
+    executor = client.get_executor()
+    tokenize_shards(tiny[:8], folder / "warm", "gpt2", executor=executor, progress=False)
+    start, cpu = time.perf_counter(), time.process_time()  # the scheduler runs in this process too
+    tokenize_shards(tiny, folder / "tiny", "gpt2", executor=executor, progress=False, resume=False)
+    return (time.perf_counter() - start) / n_shards, (time.process_time() - cpu) / n_shards
+
+
+def pieces_table_sizes(folder: Path) -> list[tuple[float, int, int]]:
+    """(text MB, distinct pieces, bytes of the driver's packed table) for growing corpus prefixes."""
+    text = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(corpus_paths(), key=lambda p: p.name))
+    rows = []
+    for fraction in (0.125, 0.25, 0.5, 1.0):
+        part = folder / f"prefix{fraction}.txt"
+        part.write_text(text[: int(len(text) * fraction)], encoding="utf-8")
+        manifest = count_pieces_shards([part], folder / f"counts{fraction}", progress=False)
+        tokens, offsets, counts, _ = merged_piece_counts(manifest)
+        rows.append((part.stat().st_size / 1e6, len(counts), tokens.nbytes + offsets.nbytes + counts.nbytes))
+    return rows
+
+
+def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
+    megabytes = megabytes or (8 if quick else 100)
+    rounds = 2 if quick else 3
+    rows = []
+    notes: dict = {}
+    with tempfile.TemporaryDirectory(prefix="bench_shards_") as tmp:
+        folder = Path(tmp)
+        inputs = build_corpus(folder, megabytes)
+        total_mb = sum(p.stat().st_size for p in inputs) / 1e6
+        workload = f"gpt2, {total_mb:.0f} MB in {len(inputs)} files, 1 file per shard"
+        with local_cluster(2) as two, local_cluster(1) as one:
+            runs = {
+                "2 workers": lambda: tokenize_shards(
+                    inputs, folder / "two", "gpt2", executor=two.get_executor(), resume=False, progress=False
+                ),
+                "1 worker": lambda: tokenize_shards(
+                    inputs, folder / "one", "gpt2", executor=one.get_executor(), resume=False, progress=False
+                ),
+                "tokenize_files": lambda: tokenize_files(inputs, folder / "all.tok", "gpt2", workers=2, progress=False),
+            }
+            times = alternate(runs, rounds)
+            # CPU seconds per MB of every side (all processes involved): on a loaded machine the
+            # wall times mostly measure the load, these show whether sharding costs extra work
+            cpu = {}
+            for name, client in (("2 workers", two), ("1 worker", one)):
+                before, driver = sum(client.run(time.process_time).values()), time.process_time()
+                runs[name]()
+                used = sum(client.run(time.process_time).values()) - before + time.process_time() - driver
+                cpu[name] = used / total_mb
+            driver = time.process_time()
+            runs["tokenize_files"]()
+            cpu["tokenize_files"] = (time.process_time() - driver) / total_mb
+            notes["cpu_s_per_mb"] = cpu
+            rows.append(
+                _row(
+                    f"tokenize_shards, {workload}: 2-worker LocalCluster",
+                    "the same on a 1-worker LocalCluster",
+                    times["2 workers"],
+                    times["1 worker"],
+                    ">= 1.7x",
+                )
+            )
+            rows.append(
+                _row(
+                    f"tokenize_shards, {workload}: 2-worker LocalCluster",
+                    "tokenize_files(workers=2) in one process",
+                    times["2 workers"],
+                    times["tokenize_files"],
+                    ">= 0.9x (within 10%)",
+                )
+            )
+            notes["seconds_per_mb_one_worker"] = statistics.median(times["1 worker"]) / total_mb
+            notes["shard_mb"] = total_mb / len(inputs)
+            notes["worker_peak_rss_mb"] = max(two.run(_peak_rss_mb).values())
+            notes["driver_s_per_shard"] = driver_seconds_per_shard(two, folder, 100 if quick else 400)
+
+        enc = minembed.get_encoding("gpt2")
+        texts = [p.read_text(encoding="utf-8") for p in inputs[:2]]
+        docs = [d for t in texts for d in t.split("\n\n") if d][: 4000 if quick else 20000]
+        batch_mb = sum(len(d.encode()) for d in docs) / 1e6
+        times = alternate(
+            {
+                "2 threads": lambda: enc.encode_ordinary_batch(docs, num_threads=2),
+                "loop": lambda: [enc.encode_ordinary(d) for d in docs],
+            },
+            rounds + 2,
+        )
+        rows.append(
+            _row(
+                f"encode_ordinary_batch(num_threads=2), gpt2, {len(docs)} paragraphs, {batch_mb:.1f} MB",
+                "its own single-thread loop of encode_ordinary",
+                times["2 threads"],
+                times["loop"],
+                ">= 1.8x",
+            )
+        )
+        notes["pieces"] = pieces_table_sizes(folder)
+    run.notes = notes  # read by main() for the paper estimates
+    return rows
+
+
+def scaling_on_paper(notes: dict, workers: int = PAPER_WORKERS, total_bytes: float = PAPER_BYTES) -> list[str]:
+    # Per-core figures (CPU time), not wall times: on a loaded machine the wall times measure the load.
+    per_mb = notes["cpu_s_per_mb"]["1 worker"]
+    driver_wall, driver = notes["driver_s_per_shard"]
+    lines = [
+        (
+            f"measured: {per_mb * 1e3:.0f} ms of CPU per MB of text on one worker ({1 / per_mb:.1f} MB/s per core; "
+            f"wall time here {notes['seconds_per_mb_one_worker'] * 1e3:.0f} ms/MB); driver+scheduler per shard: "
+            f"{driver * 1e3:.1f} ms of CPU ({driver_wall * 1e3:.1f} ms of wall, tiny shards, an upper bound)"
+        )
+    ]
+    for shard_mb in (notes["shard_mb"], 100.0, 1000.0):
+        n_shards = total_bytes / 1e6 / shard_mb
+        worker_bound = total_bytes / 1e6 * per_mb / workers  # seconds if the workers are the limit
+        driver_bound = n_shards * driver  # seconds if the driver is
+        limit = workers * per_mb / shard_mb  # shards/s the workers finish vs 1/driver
+        crossover = shard_mb / (per_mb * driver)  # workers at which the driver saturates
+        lines.append(
+            f"1 TB in {n_shards:,.0f} shards of {shard_mb:.0f} MB on {workers} workers: "
+            f"{max(worker_bound, driver_bound) / 3600:.1f} h ({'driver' if driver_bound > worker_bound else 'workers'}"
+            f"-bound; workers alone {worker_bound / 3600:.1f} h, driver alone {driver_bound / 3600:.2f} h); "
+            f"the driver saturates at ~{crossover:,.0f} workers ({limit:.1f} of {1 / driver:.0f} shards/s used)"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--megabytes", type=float, default=None)
+    args = parser.parse_args()
+    rows = run(quick=args.quick, megabytes=args.megabytes)
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (figures are noisy when it is high)")
+    for r in rows:
+        print(
+            f"{r['workload']}\n    vs {r['anchor']}: {r['minembed']:.2f} s vs {r['anchor_value']:.2f} s -> "
+            f"{r['ratio']:.2f}x (goal {r['goal']}; {r['spread']})"
+        )
+    cpu = ", ".join(f"{name} {seconds * 1e3:.0f} ms" for name, seconds in run.notes["cpu_s_per_mb"].items())
+    print(f"CPU time per MB of text (workers + driver): {cpu}")
+    print(f"peak RSS of a Dask worker process after tokenizing: {run.notes['worker_peak_rss_mb']:.0f} MB")
+    print("\nscaling on paper:")
+    for line in scaling_on_paper(run.notes):
+        print("   ", line)
+    print("\ndistinct-pieces table on the driver (GPT-4 pattern, shared corpora prefixes):")
+    for mb, n, nbytes in run.notes["pieces"]:
+        print(
+            f"    {mb:6.1f} MB of text: {n:,} distinct pieces, {nbytes / 1e6:.1f} MB packed "
+            f"({nbytes / mb / 1e3:.2f} MB per GB at this size; it grows sublinearly)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The Dask side of the sharding tests: a local two-process cluster, and executors that kill their workers.
+
+The only place besides reference/'s other oracles that imports dask/distributed; minembed itself
+takes any concurrent.futures.Executor. Fault injection wraps the executor, never minembed's code:
+the wrapped task watches the shard's temp file from a thread and kills its own process with
+os._exit once the file holds data, which is what a crashed or OOM-killed worker looks like.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from concurrent.futures import Executor
+from pathlib import Path
+
+import minembed
+
+REPO_ROOT = str(Path(minembed.__file__).resolve().parent.parent)
+
+
+def worker_environment() -> None:
+    """Make worker processes import this checkout's minembed (not an installed one)."""
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if REPO_ROOT not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([REPO_ROOT, *[p for p in paths if p]])
+
+
+@contextlib.contextmanager
+def local_cluster(n_workers: int = 2):
+    """A distributed.Client on a LocalCluster of `n_workers` processes, 1 thread each, on 127.0.0.1."""
+    worker_environment()
+    import dask
+    import distributed
+
+    # One retry after a worker dies (the default is 3): a task that kills its worker every time
+    # then fails after two deaths instead of four, which keeps the tests short.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        cluster = distributed.LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+        )
+        client = distributed.Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+
+
+def _die_with_the_shard(fn, task, shard: int, marker: str | None, when: str):
+    """Run fn(task), but if task is shard `shard`: die now (when="always"), or, while `marker` exists,
+    die as soon as the shard's temp file holds data (when="mid-write"; the marker is removed first,
+    so the next attempt lives)."""
+    if task.index == shard:
+        if when == "always":
+            os._exit(13)
+        if when == "mid-write" and marker is not None and os.path.exists(marker):
+            out = Path(task.out_path)
+            stop = threading.Event()
+
+            def watch() -> None:
+                while not stop.is_set():
+                    for tmp in out.parent.glob(f".{out.name}.*.tmp"):
+                        try:
+                            size = tmp.stat().st_size
+                        except FileNotFoundError:
+                            continue
+                        if size > 4096:  # the header and some tokens are on disk
+                            os.remove(marker)
+                            os._exit(13)
+                    time.sleep(0.001)
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+            try:
+                return fn(task)
+            finally:
+                stop.set()
+                watcher.join()
+    return fn(task)
+
+
+class DyingWorkers(Executor):
+    """Wraps an executor so that the worker running shard `shard` dies (see _die_with_the_shard)."""
+
+    def __init__(self, inner: Executor, shard: int, when: str, marker: str | os.PathLike | None = None) -> None:
+        self.inner, self.shard, self.when = inner, shard, when
+        self.marker = None if marker is None else os.fspath(marker)
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self.inner.submit(_die_with_the_shard, fn, *args, self.shard, self.marker, self.when, **kwargs)
