@@ -167,7 +167,7 @@ def test_token_shards_read_like_the_concatenated_array(rng):
 
 @pytest.mark.parametrize("pat_str", ["gpt4", "gpt2"])
 def test_train_bpe_from_counts_gives_train_bpes_ranks(inputs, dask_client, tmp_path, pat_str):
-    from minembed.tokenizers import patterns
+    from minembed.text import patterns
 
     pattern = patterns.GPT4_SPLIT_PATTERN if pat_str == "gpt4" else patterns.GPT2_SPLIT_PATTERN
     files = [p for p in inputs if p.name != "doc2.txt"] + [inputs[2]]  # the big file last: order must not matter
