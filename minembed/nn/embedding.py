@@ -14,6 +14,7 @@ from minembed.nn._checks import (
     normalize_padding_idx,
 )
 from minembed.nn._spare import SpareArray
+from minembed.nn.parameter import Parameter
 from minembed.nn.functional.embedding import backward_from_rows, lookup_rows
 
 
@@ -167,8 +168,12 @@ class Embedding:
         self._spare_grad.keep(self.grad)
         self.grad = None
 
-    def parameters(self) -> list[np.ndarray]:
-        return [self.weight]
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """[("weight", Parameter)]: the table and its gradient (dense, or sparse rows), for an optimizer."""
+        return [("weight", Parameter("weight", self, "weight", "grad"))] if self.requires_grad else []
+
+    def parameters(self) -> list[Parameter]:
+        return [param for _, param in self.named_parameters()]
 
     def extra_repr(self) -> str:
         parts = [f"{self.num_embeddings}", f"{self.embedding_dim}"]

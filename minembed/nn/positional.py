@@ -8,6 +8,7 @@ import numpy as np
 from minembed.nn import functional as F
 from minembed.nn._checks import FLOAT_DTYPES, as_index_array, check_grad_output
 from minembed.nn.embedding import Embedding, _check_size
+from minembed.nn.parameter import Parameter, named_parameters_of
 
 
 def _check_seq_len(seq_len, context_length: int) -> int:
@@ -74,8 +75,11 @@ class PositionalEmbedding:
     def zero_grad(self) -> None:
         self.grad = None
 
-    def parameters(self) -> list[np.ndarray]:
-        return [self.weight]
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        return [("weight", Parameter("weight", self, "weight", "grad"))]
+
+    def parameters(self) -> list[Parameter]:
+        return [param for _, param in self.named_parameters()]
 
     def __repr__(self) -> str:
         return f"PositionalEmbedding({self.context_length}, {self.embedding_dim})"
@@ -101,7 +105,10 @@ class SinusoidalPositionalEmbedding:
 
     __call__ = forward
 
-    def parameters(self) -> list[np.ndarray]:
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        return []
+
+    def parameters(self) -> list[Parameter]:
         return []
 
     def __repr__(self) -> str:
@@ -170,8 +177,12 @@ class TokenAndPositionEmbedding:
         if self.position_embedding.learned:
             self.position_embedding.zero_grad()
 
-    def parameters(self) -> list[np.ndarray]:
-        return self.token_embedding.parameters() + self.position_embedding.parameters()
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """token_embedding.weight and (if learned) position_embedding.weight, named as in torch."""
+        return named_parameters_of({"token_embedding": self.token_embedding, "position_embedding": self.position_embedding})
+
+    def parameters(self) -> list[Parameter]:
+        return [param for _, param in self.named_parameters()]
 
     def __repr__(self) -> str:
         return (
