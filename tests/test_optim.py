@@ -3,7 +3,7 @@
 torch's float32 square root is not always correctly rounded (1 ulp low for ~0.7% of values);
 the bit-for-bit tests of Adam/AdamW/SparseAdam swap torch's sqrt into minembed (the `_sqrt`
 hook) to check every other operation exactly, and a separate test bounds the difference that
-np.sqrt makes: at most MAX_ULP_WITH_NUMPY_SQRT ulp after the steps drawn here.
+np.sqrt makes: at most MAX_ULP_WITH_NUMPY_SQRT ulp of max(|param|, lr) per step.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from minembed.optim.kernels import adam as adam_numba
 from minembed.optim.kernels import adam_numpy
 from reference import torch_optim
 
-MAX_ULP_WITH_NUMPY_SQRT = 4
+MAX_ULP_WITH_NUMPY_SQRT = 2
 
 shapes = st.sampled_from([(1,), (7,), (3, 5), (17, 9), (40,), (2, 3, 4)])
 
@@ -156,8 +156,11 @@ def test_adam_with_numpy_sqrt_is_within_stated_ulps(
     cls, name = (AdamW, "AdamW") if decoupled else (Adam, "Adam")
     ours, _ = run_minembed(cls, params, steps, **hyper)
     theirs, _ = torch_optim.run_optimizer(name, params, steps, **hyper)
+    # each step's update (of size about lr) may differ by a rounding or two: bounded by
+    # MAX_ULP_WITH_NUMPY_SQRT ulp of max(|param|, lr) per step
     for a, b in zip(ours[-1], theirs[-1]):
-        assert ulp_distance(a, b).max() <= MAX_ULP_WITH_NUMPY_SQRT
+        ulp = np.finfo(np.float32).eps * np.maximum(np.abs(b), lr)
+        assert np.all(np.abs(a - b) <= n_steps * MAX_ULP_WITH_NUMPY_SQRT * ulp)
 
 
 def test_torch_sqrt_really_differs_from_numpy_somewhere():
@@ -271,17 +274,20 @@ def test_numba_adam_kernels_equal_numpy_twins(seed, n, amsgrad, maximize, decay,
     arrays = [rng.standard_normal(n).astype(np.float32) for _ in range(3)] + [
         np.abs(rng.standard_normal(n)).astype(np.float32) for _ in range(2)
     ]
-    a, b = [x.copy() for x in arrays], [x.copy() for x in arrays]
     f = np.float32
     scalars = (f(decay), f(coupled), f(w), f(0.99), f(1 - 0.99), maximize, amsgrad)
-    adam_numba.adam_moments(*a, *scalars)
+    b = [x.copy() for x in arrays]
     adam_numpy.adam_moments(*b, *scalars)
-    for x, y in zip(a, b):
-        np.testing.assert_array_equal(x, y)
-    root = np.sqrt(a[3])
-    adam_numba.adam_update(a[0], a[2], root, f(0.3), f(1e-8), f(-0.01))
-    adam_numpy.adam_update(b[0], b[2], root, f(0.3), f(1e-8), f(-0.01))
-    np.testing.assert_array_equal(a[0], b[0])
+    adam_numpy.adam_update(b[0], b[2], np.sqrt(b[3]), f(0.3), f(1e-8), f(-0.01))
+    for moments, update in (
+        (adam_numba.adam_moments, adam_numba.adam_update),
+        (adam_numba.adam_moments_serial, adam_numba.adam_update_serial),
+    ):
+        a = [x.copy() for x in arrays]
+        moments(*a, *scalars)
+        update(a[0], a[2], np.sqrt(a[3]), f(0.3), f(1e-8), f(-0.01))
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
 
 
 @given(seed=st.integers(0, 2**32 - 1))

@@ -125,7 +125,10 @@ class Adam(Optimizer):
         def shaped(array):
             return array.reshape(-1) if kernel is not adam_numpy else array
 
-        kernel.adam_moments(
+        moments, update = kernel.adam_moments, kernel.adam_update
+        if kernel is not adam_numpy and data.size < kernel.SERIAL_BELOW:
+            moments, update = kernel.adam_moments_serial, kernel.adam_update_serial
+        moments(
             flat,
             shaped(np.ascontiguousarray(grad)),
             shaped(exp_avg),
@@ -142,7 +145,7 @@ class Adam(Optimizer):
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         root = _sqrt(max_sq if amsgrad else exp_avg_sq)
-        kernel.adam_update(
+        update(
             flat,
             shaped(exp_avg),
             shaped(root),

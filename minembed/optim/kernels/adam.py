@@ -1,5 +1,7 @@
 """Numba kernels of the Adam step, element by element in torch's order (twins: adam_numpy.py).
 
+Each kernel comes twice: threaded (`prange`) for large parameters, serial for small ones, where
+starting the threads costs more than the work (ms on a busy machine for a few thousand values).
 One pass for the moments and one for the update, where torch makes about eight passes over the
 parameter; the square root between them is NumPy's (the hook the tests use to compare with
 torch's own square root). `fastmath` is off and every fused multiply-add torch does is done by
@@ -30,8 +32,7 @@ def fma32(a, b, c):
     return rounded
 
 
-@njit(cache=True, parallel=True)
-def adam_moments(
+def _adam_moments(
     param,
     grad,
     exp_avg,
@@ -68,9 +69,16 @@ def adam_moments(
             max_exp_avg_sq[i] = v
 
 
-@njit(cache=True, parallel=True)
-def adam_update(param, exp_avg, root, bias_correction2_sqrt, eps, neg_step_size):
+def _adam_update(param, exp_avg, root, bias_correction2_sqrt, eps, neg_step_size):
     """Same contract as adam_numpy.adam_update, for flat float32 arrays."""
     for i in prange(param.shape[0]):
         denom = root[i] / bias_correction2_sqrt + eps
         param[i] = param[i] + (neg_step_size * exp_avg[i]) / denom
+
+
+SERIAL_BELOW = 1 << 16  # parameters with fewer values than this run on one thread
+
+adam_moments = njit(cache=True, parallel=True)(_adam_moments)
+adam_moments_serial = njit(cache=True)(_adam_moments)
+adam_update = njit(cache=True, parallel=True)(_adam_update)
+adam_update_serial = njit(cache=True)(_adam_update)
