@@ -66,10 +66,10 @@ def check_cross_entropy_args(logits, targets, ignore_index, label_smoothing):
 
 
 def _rows_kernel(logits: np.ndarray):
-    if logits.shape[0] * logits.shape[1] >= 4096:
-        from minembed.nn.kernels.cross_entropy import cross_entropy_rows
+    if logits.size >= 4096:
+        from minembed.nn.kernels import cross_entropy as kernels
 
-        return cross_entropy_rows
+        return kernels.cross_entropy_rows if logits.size >= kernels.SERIAL_BELOW else kernels.cross_entropy_rows_serial
     from minembed.nn.kernels.cross_entropy_numpy import cross_entropy_rows
 
     return cross_entropy_rows

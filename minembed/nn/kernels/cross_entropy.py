@@ -14,8 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True, parallel=True)
-def cross_entropy_rows(logits, targets, ignore_index, smoothing, grad_scale, row_loss, grad):
+def _cross_entropy_rows(logits, targets, ignore_index, smoothing, grad_scale, row_loss, grad):
     """Same contract as cross_entropy_numpy.cross_entropy_rows."""
     n, classes = logits.shape
     with_grad = grad.shape[0] > 0
@@ -46,3 +45,9 @@ def cross_entropy_rows(logits, targets, ignore_index, smoothing, grad_scale, row
             for j in range(classes):
                 grad[i, j] = (math.exp(np.float64(logits[i, j]) - lse) - uniform) * grad_scale
             grad[i, target] -= (1.0 - smoothing) * grad_scale
+
+
+SERIAL_BELOW = 1 << 17  # logits with fewer values than this run on one thread
+
+cross_entropy_rows = njit(cache=True, parallel=True)(_cross_entropy_rows)
+cross_entropy_rows_serial = njit(cache=True)(_cross_entropy_rows)
