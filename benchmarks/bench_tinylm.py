@@ -11,6 +11,7 @@ AdamW(fused=True) for the step; torch.embedding / embedding_backward / SparseAda
 
     python benchmarks/bench_tinylm.py [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,9 +54,17 @@ def _spread(values: list[float]) -> str:
 
 def _row(benchmark, workload, anchor, ours: list[float], theirs: list[float], goal) -> dict:
     mine, anchor_value = statistics.median(ours) * 1e3, statistics.median(theirs) * 1e3
-    return {"benchmark": benchmark, "workload": workload, "anchor": anchor, "unit": "ms", "minembed": mine,
-            "anchor_value": anchor_value, "ratio": anchor_value / mine,
-            "spread": f"{_spread(ours)} / {_spread(theirs)}", "goal": goal}
+    return {
+        "benchmark": benchmark,
+        "workload": workload,
+        "anchor": anchor,
+        "unit": "ms",
+        "minembed": mine,
+        "anchor_value": anchor_value,
+        "ratio": anchor_value / mine,
+        "spread": f"{_spread(ours)} / {_spread(theirs)}",
+        "goal": goal,
+    }
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -107,8 +116,16 @@ def run(quick: bool = False) -> list[dict]:
         torch_steps[label] = torch_step
     times = _alternating({"minembed": ours_step, **torch_steps}, rounds, repeat)
     best = min(torch_steps, key=lambda name: statistics.median(times[name]))
-    rows.append(_row("tinylm step", workload, f"torch 2.13 forward+backward+AdamW({best})", times["minembed"],
-                     times[best], ">= 1.0x"))
+    rows.append(
+        _row(
+            "tinylm step",
+            workload,
+            f"torch 2.13 forward+backward+AdamW({best})",
+            times["minembed"],
+            times[best],
+            ">= 1.0x",
+        )
+    )
 
     # --- the embedding parts
     table = model.embedding.token_embedding.weight
@@ -116,12 +133,24 @@ def run(quick: bool = False) -> list[dict]:
     t_table, t_positions = torch.from_numpy(table), torch.from_numpy(positions)
     arange = torch.arange(CONTEXT)
     layer = model.embedding
-    times = _alternating({
-        "minembed": lambda: layer(x),
-        "torch": lambda: torch.embedding(t_table, t_x) + torch.embedding(t_positions, arange),
-    }, rounds, repeat * 4)
-    rows.append(_row("tinylm lookup", workload + ", token + position", "torch.embedding x2 + add",
-                     times["minembed"], times["torch"], ">= 2.0x"))
+    times = _alternating(
+        {
+            "minembed": lambda: layer(x),
+            "torch": lambda: torch.embedding(t_table, t_x) + torch.embedding(t_positions, arange),
+        },
+        rounds,
+        repeat * 4,
+    )
+    rows.append(
+        _row(
+            "tinylm lookup",
+            workload + ", token + position",
+            "torch.embedding x2 + add",
+            times["minembed"],
+            times["torch"],
+            ">= 2.0x",
+        )
+    )
 
     grad = rng.standard_normal((BATCH, CONTEXT, D_MODEL), dtype=np.float32)
     t_grad = torch.from_numpy(grad)
@@ -132,12 +161,24 @@ def run(quick: bool = False) -> list[dict]:
         token.zero_grad()
         token.backward(grad)
 
-    times = _alternating({
-        "minembed": ours_scatter,
-        "torch": lambda: torch.ops.aten.embedding_backward(t_grad, t_x, VOCAB, -1, False, False),
-    }, rounds, repeat * 4)
-    rows.append(_row("tinylm scatter-add", workload + ", dense token-table gradient",
-                     "torch aten embedding_backward", times["minembed"], times["torch"], ">= 2.0x"))
+    times = _alternating(
+        {
+            "minembed": ours_scatter,
+            "torch": lambda: torch.ops.aten.embedding_backward(t_grad, t_x, VOCAB, -1, False, False),
+        },
+        rounds,
+        repeat * 4,
+    )
+    rows.append(
+        _row(
+            "tinylm scatter-add",
+            workload + ", dense token-table gradient",
+            "torch aten embedding_backward",
+            times["minembed"],
+            times["torch"],
+            ">= 2.0x",
+        )
+    )
 
     sparse_grad = F.embedding_backward(grad, x, VOCAB, sparse=True)
     ours_table = table.copy()
@@ -147,13 +188,22 @@ def run(quick: bool = False) -> list[dict]:
 
     sparse_opt = SparseAdam([Parameter("weight", holder, "weight", "grad")], lr=1e-3)
     t_param = torch.nn.Parameter(torch.from_numpy(table.copy()))
-    t_param.grad = torch.sparse_coo_tensor(torch.from_numpy(sparse_grad.indices)[None],
-                                           torch.from_numpy(sparse_grad.values), (VOCAB, D_MODEL))
+    t_param.grad = torch.sparse_coo_tensor(
+        torch.from_numpy(sparse_grad.indices)[None], torch.from_numpy(sparse_grad.values), (VOCAB, D_MODEL)
+    )
     t_sparse_opt = torch.optim.SparseAdam([t_param], lr=1e-3)
     assert isinstance(holder.grad, SparseRowGradient)
     times = _alternating({"minembed": sparse_opt.step, "torch": t_sparse_opt.step}, rounds, repeat * 4)
-    rows.append(_row("tinylm sparse update", workload + f", SparseAdam on {sparse_grad.nnz} gradient rows",
-                     "torch.optim.SparseAdam", times["minembed"], times["torch"], ">= 2.0x"))
+    rows.append(
+        _row(
+            "tinylm sparse update",
+            workload + f", SparseAdam on {sparse_grad.nnz} gradient rows",
+            "torch.optim.SparseAdam",
+            times["minembed"],
+            times["torch"],
+            ">= 2.0x",
+        )
+    )
     return rows
 
 
@@ -164,8 +214,10 @@ def main() -> int:
     rows = run(quick=args.quick)
     print(f"{'benchmark':<22} {'minembed':>10} {'torch':>10} {'ratio':>7}  goal      spread (minembed / torch)")
     for row in rows:
-        print(f"{row['benchmark']:<22} {row['minembed']:8.3f}ms {row['anchor_value']:8.3f}ms {row['ratio']:6.2f}x  "
-              f"{row['goal'] or '':<9} {row['spread']}")
+        print(
+            f"{row['benchmark']:<22} {row['minembed']:8.3f}ms {row['anchor_value']:8.3f}ms {row['ratio']:6.2f}x  "
+            f"{row['goal'] or '':<9} {row['spread']}"
+        )
     for row in rows:
         print(f"  {row['benchmark']}: {row['workload']}; anchor: {row['anchor']}")
     return 0

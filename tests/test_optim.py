@@ -9,6 +9,7 @@ np.sqrt makes: at most MAX_ULP_WITH_NUMPY_SQRT ulp of max(|param|, lr) per step.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import types
 from fractions import Fraction
 
@@ -111,34 +112,46 @@ def torch_sqrt_in_minembed():
 def test_sgd_equals_torch_bit_for_bit(seed, shape, n_steps, lr, momentum, dampening, weight_decay, nesterov, maximize):
     if nesterov and (momentum == 0 or dampening != 0):
         nesterov = False
-    hyper = dict(
-        lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize
-    )
+    hyper = {
+        "lr": lr,
+        "momentum": momentum,
+        "dampening": dampening,
+        "weight_decay": weight_decay,
+        "nesterov": nesterov,
+        "maximize": maximize,
+    }
     params, steps = draw_problem(seed, shape, 2, n_steps)
     ours, _ = run_minembed(SGD, params, steps, **hyper)
     theirs, _ = torch_optim.run_optimizer("SGD", params, steps, **hyper)
     assert_same_bits(ours, theirs)
 
 
-adam_hyper = dict(
-    seed=st.integers(0, 2**32 - 1),
-    shape=shapes,
-    n_steps=st.integers(1, 5),
-    lr=st.sampled_from([1e-3, 3e-3, 0.1]),
-    betas=st.sampled_from([(0.9, 0.999), (0.8, 0.95), (0.3, 0.6), (0.0, 0.99)]),
-    eps=st.sampled_from([1e-8, 1e-6, 0.1]),
-    weight_decay=st.sampled_from([0.0, 0.01, 0.3]),
-    amsgrad=st.booleans(),
-    maximize=st.booleans(),
-    decoupled=st.booleans(),
-)
+adam_hyper = {
+    "seed": st.integers(0, 2**32 - 1),
+    "shape": shapes,
+    "n_steps": st.integers(1, 5),
+    "lr": st.sampled_from([1e-3, 3e-3, 0.1]),
+    "betas": st.sampled_from([(0.9, 0.999), (0.8, 0.95), (0.3, 0.6), (0.0, 0.99)]),
+    "eps": st.sampled_from([1e-8, 1e-6, 0.1]),
+    "weight_decay": st.sampled_from([0.0, 0.01, 0.3]),
+    "amsgrad": st.booleans(),
+    "maximize": st.booleans(),
+    "decoupled": st.booleans(),
+}
 
 
 @given(**adam_hyper)
 def test_adam_and_adamw_equal_torch_bit_for_bit_given_its_sqrt(
     seed, shape, n_steps, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled
 ):
-    hyper = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
+    hyper = {
+        "lr": lr,
+        "betas": betas,
+        "eps": eps,
+        "weight_decay": weight_decay,
+        "amsgrad": amsgrad,
+        "maximize": maximize,
+    }
     params, steps = draw_problem(seed, shape, 2, n_steps)
     cls, name = (AdamW, "AdamW") if decoupled else (Adam, "Adam")
     with torch_sqrt_in_minembed():
@@ -151,7 +164,14 @@ def test_adam_and_adamw_equal_torch_bit_for_bit_given_its_sqrt(
 def test_adam_with_numpy_sqrt_is_within_stated_ulps(
     seed, shape, n_steps, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled
 ):
-    hyper = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
+    hyper = {
+        "lr": lr,
+        "betas": betas,
+        "eps": eps,
+        "weight_decay": weight_decay,
+        "amsgrad": amsgrad,
+        "maximize": maximize,
+    }
     params, steps = draw_problem(seed, shape, 2, n_steps)
     cls, name = (AdamW, "AdamW") if decoupled else (Adam, "Adam")
     ours, _ = run_minembed(cls, params, steps, **hyper)
@@ -196,7 +216,7 @@ def test_sparse_adam_equals_torch_and_leaves_absent_rows(
         else:
             ids = rng.permutation(rows)[: int(rng.integers(0, rows + 1))]
         steps.append([(ids, rng.standard_normal((ids.size, dim)).astype(np.float32))])
-    hyper = dict(lr=lr, betas=betas, eps=eps, maximize=maximize)
+    hyper = {"lr": lr, "betas": betas, "eps": eps, "maximize": maximize}
     with torch_sqrt_in_minembed():
         ours, _ = run_minembed(SparseAdam, [table], steps, **hyper)
     theirs, _ = torch_optim.run_optimizer("SparseAdam", [table], steps, **hyper)
@@ -234,10 +254,10 @@ def state_dict_round_trip(name):
     """torch runs 3 steps; its state loads into minembed; both run 3 more: identical. And back."""
     cls = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW, "SparseAdam": SparseAdam}[name]
     hyper = {
-        "SGD": dict(lr=0.1, momentum=0.9, nesterov=True),
-        "Adam": dict(lr=0.01, amsgrad=True, weight_decay=0.1),
-        "AdamW": dict(lr=0.01, weight_decay=0.1),
-        "SparseAdam": dict(lr=0.01),
+        "SGD": {"lr": 0.1, "momentum": 0.9, "nesterov": True},
+        "Adam": {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1},
+        "AdamW": {"lr": 0.01, "weight_decay": 0.1},
+        "SparseAdam": {"lr": 0.01},
     }[name]
     rng = np.random.default_rng(7)
     params = [rng.standard_normal((6, 4)).astype(np.float32), rng.standard_normal((6, 4)).astype(np.float32)]
@@ -356,7 +376,7 @@ def test_warmup_cosine_schedule():
     factors = [warmup_cosine(t, warmup_steps=10, total_steps=100, min_ratio=0.1) for t in range(120)]
     assert factors[:10] == pytest.approx([(t + 1) / 10 for t in range(10)])
     assert factors[10] == 1.0 and factors[100] == pytest.approx(0.1) and factors[-1] == pytest.approx(0.1)
-    assert all(a >= b for a, b in zip(factors[10:], factors[11:]))  # non-increasing after warmup
+    assert all(a >= b for a, b in itertools.pairwise(factors[10:]))  # non-increasing after warmup
     assert factors[55] == pytest.approx(0.1 + 0.9 * 0.5)  # halfway through the decay
     opt = SGD(holders([np.ones(2, np.float32)]), lr=2.0)
     sched = WarmupCosine(opt, warmup_steps=10, total_steps=100)

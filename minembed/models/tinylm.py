@@ -239,7 +239,7 @@ class TinyLM:
 
             with safe_open(str(path), framework="numpy") as f:
                 config = json.loads(f.metadata()["minembed_tinylm_config"])
-                state = {key: f.get_tensor(key) for key in f.keys()}
+                state = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118 -- safe_open is not a dict
         elif path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as data:
                 config = json.loads(str(data["__config__"]))

@@ -4,6 +4,7 @@ It prints the loss every few steps (a progress bar between), a sample before and
 training, and the nearest neighbours of a few tokens in the learned table; it returns all of it.
 The command line's `minembed train-lm FILES... [--steps N]` and `minembed demo` call it.
 """
+
 from __future__ import annotations
 
 import sys

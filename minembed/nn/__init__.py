@@ -11,11 +11,11 @@ from minembed.nn.sparse import SparseRowGradient
 
 __all__ = [
     "CrossEntropyLoss",
-    "LayerNorm",
-    "Parameter",
     "Embedding",
     "EmbeddingBag",
+    "LayerNorm",
     "Linear",
+    "Parameter",
     "PositionalEmbedding",
     "SinusoidalPositionalEmbedding",
     "SparseRowGradient",

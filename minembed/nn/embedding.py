@@ -14,8 +14,8 @@ from minembed.nn._checks import (
     normalize_padding_idx,
 )
 from minembed.nn._spare import SpareArray
-from minembed.nn.parameter import Parameter
 from minembed.nn.functional.embedding import backward_from_rows, lookup_rows
+from minembed.nn.parameter import Parameter
 
 
 def _check_size(name: str, value) -> int:

@@ -10,8 +10,8 @@ from minembed.nn._checks import (
 )
 from minembed.nn._spare import SpareArray
 from minembed.nn.embedding import _check_size, initial_table
-from minembed.nn.parameter import Parameter
 from minembed.nn.functional.embedding_bag import _check_mode, _check_mode_options
+from minembed.nn.parameter import Parameter
 
 
 class EmbeddingBag:

@@ -24,7 +24,7 @@ class Parameter:
     [('weight', (2, 3)), ('bias', (2,))]
     """
 
-    __slots__ = ("name", "owner", "data_attr", "grad_attr")
+    __slots__ = ("data_attr", "grad_attr", "name", "owner")
 
     def __init__(self, name: str, owner: object, data_attr: str, grad_attr: str) -> None:
         self.name = name

@@ -179,7 +179,8 @@ class TokenAndPositionEmbedding:
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:
         """token_embedding.weight and (if learned) position_embedding.weight, named as in torch."""
-        return named_parameters_of({"token_embedding": self.token_embedding, "position_embedding": self.position_embedding})
+        children = {"token_embedding": self.token_embedding, "position_embedding": self.position_embedding}
+        return named_parameters_of(children)
 
     def parameters(self) -> list[Parameter]:
         return [param for _, param in self.named_parameters()]

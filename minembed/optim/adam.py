@@ -90,7 +90,7 @@ class Adam(Optimizer):
             if grad is None:
                 continue
             if isinstance(grad, SparseRowGradient):
-                raise RuntimeError(
+                raise RuntimeError(  # noqa: TRY004 -- torch raises RuntimeError here
                     f"{type(self).__name__} does not support sparse gradients (parameter {param.name!r}); "
                     "use minembed.optim.SparseAdam for embeddings built with sparse=True"
                 )

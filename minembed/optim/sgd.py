@@ -61,7 +61,7 @@ class SGD(Optimizer):
             if grad is None:
                 continue
             if isinstance(grad, SparseRowGradient):
-                raise RuntimeError(
+                raise RuntimeError(  # noqa: TRY004 -- torch raises RuntimeError here
                     f"minembed's SGD takes dense gradients only (parameter {param.name!r} has a sparse one); "
                     "use SparseAdam, or build the embedding with sparse=False"
                 )

@@ -51,7 +51,7 @@ class SparseAdam(Optimizer):
             if grad is None:
                 continue
             if not isinstance(grad, SparseRowGradient):
-                raise RuntimeError(
+                raise RuntimeError(  # noqa: TRY004 -- torch raises RuntimeError here
                     f"SparseAdam does not support dense gradients (parameter {param.name!r}); "
                     "use minembed.optim.Adam, or build the embedding with sparse=True"
                 )
