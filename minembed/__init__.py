@@ -27,6 +27,8 @@ _EXPORTS = {
     "train_bpe": ("minembed.tokenizers.train", "train_bpe"),
     "SimpleTokenizer": ("minembed.tokenizers.simple", "SimpleTokenizer"),
     "Vocab": ("minembed.tokenizers.vocab", "Vocab"),
+    "optim": ("minembed.optim", None),
+    "models": ("minembed.models", None),
 }
 
 __all__ = [
@@ -39,7 +41,9 @@ __all__ = [
     "list_encoding_names",
     "load_encoding",
     "load_tiktoken_bpe",
+    "models",
     "nn",
+    "optim",
     "tokenizers",
     "train_bpe",
 ]
@@ -61,7 +65,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs, which do not run __getattr__
-    from minembed import data, nn, tokenizers
+    from minembed import data, models, nn, optim, tokenizers
     from minembed.tokenizers.encoding import Encoding
     from minembed.tokenizers.formats import load_encoding, load_tiktoken_bpe
     from minembed.tokenizers.registry import get_encoding, list_encoding_names
