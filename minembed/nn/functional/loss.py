@@ -65,20 +65,39 @@ def check_cross_entropy_args(logits, targets, ignore_index, label_smoothing):
     return np.ascontiguousarray(logits.reshape(-1, classes)), flat_targets, int(ignore_index), float(label_smoothing)
 
 
-def _rows_kernel(logits: np.ndarray):
-    if logits.size >= 4096:
-        from minembed.nn.kernels import cross_entropy as kernels
+def _kernels(logits: np.ndarray):
+    """(shift_rows, finish_rows): threaded Numba for large logits, serial Numba for small, NumPy for tiny."""
+    if logits.size < 4096:
+        from minembed.nn.kernels import cross_entropy_numpy as twins
 
-        return kernels.cross_entropy_rows if logits.size >= kernels.SERIAL_BELOW else kernels.cross_entropy_rows_serial
-    from minembed.nn.kernels.cross_entropy_numpy import cross_entropy_rows
+        return twins.shift_rows, twins.finish_rows
+    from minembed.nn.kernels import cross_entropy as kernels
 
-    return cross_entropy_rows
+    if logits.size >= kernels.SERIAL_BELOW:
+        return kernels.shift_rows, kernels.finish_rows
+    return kernels.shift_rows_serial, kernels.finish_rows_serial
+
+
+def cross_entropy_rows(logits2d, targets, ignore_index, smoothing, grad_scale, *, kernels=None, with_grad=True):
+    """(row_loss (N,) float64, grad (N, C) or None) for validated logits (N, C) and int64 targets (N,).
+
+    Three passes: shift by the row maximum, np.exp in place, then sum, loss and rescale.
+    kernels: a (shift_rows, finish_rows) pair (default: chosen by size), for the twin tests.
+    """
+    n = logits2d.shape[0]
+    shift_rows, finish_rows = _kernels(logits2d) if kernels is None else kernels
+    row_max, row_sum, row_loss = np.empty(n), np.empty(n), np.empty(n)
+    buffer = np.empty_like(logits2d)
+    shift_rows(logits2d, targets, ignore_index, row_max, row_sum, buffer)
+    np.exp(buffer, out=buffer)
+    finish_rows(buffer, logits2d, targets, ignore_index, smoothing, grad_scale, row_max, row_sum, row_loss, with_grad)
+    return row_loss, buffer if with_grad else None
 
 
 def cross_entropy_with_grad(
     logits, targets, ignore_index: int = -100, label_smoothing: float = 0.0, *, with_grad: bool = True
 ) -> tuple[float, np.ndarray | None]:
-    """(mean loss, d(loss)/d(logits) shaped like logits, or None) in one pass over the logits.
+    """(mean loss, d(loss)/d(logits) shaped like logits, or None) in one sweep over the logits.
 
     The mean is over the targets that are not ignore_index (NaN when all are, as torch).
     """
@@ -87,10 +106,8 @@ def cross_entropy_with_grad(
         logits, targets, ignore_index, label_smoothing
     )
     count = int(np.count_nonzero(flat_targets != ignore_index))
-    row_loss = np.empty(logits2d.shape[0], np.float64)
-    grad = np.empty_like(logits2d) if with_grad else np.empty((0, logits2d.shape[1]), logits2d.dtype)
     scale = 1.0 / count if count else np.nan
-    _rows_kernel(logits2d)(logits2d, flat_targets, ignore_index, smoothing, scale, row_loss, grad)
+    row_loss, grad = cross_entropy_rows(logits2d, flat_targets, ignore_index, smoothing, scale, with_grad=with_grad)
     loss = row_loss.sum() / count if count else np.nan
     return float(loss), grad.reshape(shape) if with_grad else None
 
