@@ -170,7 +170,7 @@ class Embedding:
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:
         """[("weight", Parameter)]: the table and its gradient (dense, or sparse rows), for an optimizer."""
-        return [("weight", Parameter("weight", self, "weight", "grad"))] if self.requires_grad else []
+        return [("weight", Parameter("weight", self, "weight", "grad"))]  # frozen too, as torch lists it
 
     def parameters(self) -> list[Parameter]:
         return [param for _, param in self.named_parameters()]
