@@ -158,7 +158,8 @@ class TokenAndPositionEmbedding:
         tokens = self.token_embedding(ids)  # (B, T, D)
         positions = self.position_embedding(seq_len)  # (T, D)
         self._last_shape = tokens.shape
-        return tokens + positions
+        tokens += positions  # in place: the lookup returned a fresh array
+        return tokens
 
     __call__ = forward
 
