@@ -29,6 +29,8 @@ _EXPORTS = {
     "Vocab": ("minembed.tokenizers.vocab", "Vocab"),
     "random": ("minembed.random", None),
     "manual_seed": ("minembed.random.generator", "manual_seed"),
+    "optim": ("minembed.optim", None),
+    "models": ("minembed.models", None),
 }
 
 __all__ = [
@@ -42,7 +44,9 @@ __all__ = [
     "load_encoding",
     "load_tiktoken_bpe",
     "manual_seed",
+    "models",
     "nn",
+    "optim",
     "random",
     "tokenizers",
     "train_bpe",
@@ -65,7 +69,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs, which do not run __getattr__
-    from minembed import data, nn, random, tokenizers
+    from minembed import data, models, nn, optim, random, tokenizers
     from minembed.random.generator import manual_seed
     from minembed.tokenizers.encoding import Encoding
     from minembed.tokenizers.formats import load_encoding, load_tiktoken_bpe

@@ -15,6 +15,7 @@ from minembed.nn._checks import (
 )
 from minembed.nn._grads import reset_gradient
 from minembed.nn.functional.embedding import backward_from_rows, lookup_rows
+from minembed.nn.parameter import Parameter
 
 
 def _check_size(name: str, value) -> int:
@@ -176,8 +177,12 @@ class Embedding:
         """
         reset_gradient(self, "grad", set_to_none)
 
-    def parameters(self) -> list[np.ndarray]:
-        return [self.weight]
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """[("weight", Parameter)]: the table and its gradient (dense, or sparse rows), for an optimizer."""
+        return [("weight", Parameter("weight", self, "weight", "grad"))]  # frozen too, as torch lists it
+
+    def parameters(self) -> list[Parameter]:
+        return [param for _, param in self.named_parameters()]
 
     def extra_repr(self) -> str:
         parts = [f"{self.num_embeddings}", f"{self.embedding_dim}"]

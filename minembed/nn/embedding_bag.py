@@ -11,6 +11,7 @@ from minembed.nn._checks import (
 from minembed.nn._grads import reset_gradient
 from minembed.nn.embedding import _check_size, initial_table
 from minembed.nn.functional.embedding_bag import _check_mode, _check_mode_options
+from minembed.nn.parameter import Parameter
 
 
 class EmbeddingBag:
@@ -139,8 +140,12 @@ class EmbeddingBag:
         reset_gradient(self, "grad", set_to_none)
         self.grad_per_sample_weights = None  # the gradient of an input, remade by each backward
 
-    def parameters(self) -> list[np.ndarray]:
-        return [self.weight]
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """[("weight", Parameter)]: the table and its gradient (dense, or sparse rows), for an optimizer."""
+        return [("weight", Parameter("weight", self, "weight", "grad"))]
+
+    def parameters(self) -> list[Parameter]:
+        return [param for _, param in self.named_parameters()]
 
     def extra_repr(self) -> str:
         parts = [f"{self.num_embeddings}", f"{self.embedding_dim}"]

@@ -10,6 +10,7 @@ from minembed.nn import init
 from minembed.nn._checks import FLOAT_DTYPES
 from minembed.nn._grads import reset_gradient
 from minembed.nn.embedding import _check_size
+from minembed.nn.parameter import Parameter
 
 
 class Linear:
@@ -83,8 +84,15 @@ class Linear:
         reset_gradient(self, "grad_weight", set_to_none)
         reset_gradient(self, "grad_bias", set_to_none)
 
-    def parameters(self) -> list[np.ndarray]:
-        return [self.weight] if self.bias is None else [self.weight, self.bias]
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """("weight", ...) and ("bias", ...) with their gradients grad_weight and grad_bias."""
+        named = [("weight", Parameter("weight", self, "weight", "grad_weight"))]
+        if self.bias is not None:
+            named.append(("bias", Parameter("bias", self, "bias", "grad_bias")))
+        return named
+
+    def parameters(self) -> list[Parameter]:
+        return [param for _, param in self.named_parameters()]
 
     def __repr__(self) -> str:
         return f"Linear(in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None})"

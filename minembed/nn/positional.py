@@ -9,6 +9,7 @@ from minembed.nn import functional as F
 from minembed.nn._checks import FLOAT_DTYPES, as_index_array, check_grad_output
 from minembed.nn._grads import reset_gradient
 from minembed.nn.embedding import Embedding, _check_size, initial_table
+from minembed.nn.parameter import Parameter, named_parameters_of
 
 
 def _check_seq_len(seq_len, context_length: int) -> int:
@@ -83,8 +84,11 @@ class PositionalEmbedding:
         """Reset the gradient as torch does: drop it, or (set_to_none=False) zero it in place."""
         reset_gradient(self, "grad", set_to_none)
 
-    def parameters(self) -> list[np.ndarray]:
-        return [self.weight]
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        return [("weight", Parameter("weight", self, "weight", "grad"))]
+
+    def parameters(self) -> list[Parameter]:
+        return [param for _, param in self.named_parameters()]
 
     def __repr__(self) -> str:
         return f"PositionalEmbedding({self.context_length}, {self.embedding_dim})"
@@ -110,7 +114,10 @@ class SinusoidalPositionalEmbedding:
 
     __call__ = forward
 
-    def parameters(self) -> list[np.ndarray]:
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        return []
+
+    def parameters(self) -> list[Parameter]:
         return []
 
     def __repr__(self) -> str:
@@ -163,7 +170,8 @@ class TokenAndPositionEmbedding:
         tokens = self.token_embedding(ids)  # (B, T, D)
         positions = self.position_embedding(seq_len)  # (T, D)
         self._last_shape = tokens.shape
-        return tokens + positions
+        tokens += positions  # in place: the lookup returned a fresh array
+        return tokens
 
     __call__ = forward
 
@@ -183,8 +191,13 @@ class TokenAndPositionEmbedding:
         if self.position_embedding.learned:
             self.position_embedding.zero_grad(set_to_none)
 
-    def parameters(self) -> list[np.ndarray]:
-        return self.token_embedding.parameters() + self.position_embedding.parameters()
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """token_embedding.weight and (if learned) position_embedding.weight, named as in torch."""
+        children = {"token_embedding": self.token_embedding, "position_embedding": self.position_embedding}
+        return named_parameters_of(children)
+
+    def parameters(self) -> list[Parameter]:
+        return [param for _, param in self.named_parameters()]
 
     def __repr__(self) -> str:
         return (

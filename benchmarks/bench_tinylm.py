@@ -1,0 +1,227 @@
+"""A TinyLM training step and its embedding parts: minembed vs torch, side by side, 2 threads.
+
+Workload (issue 14): vocabulary 4096 (the size of the BPE; the ids are drawn Zipf-like, as BPE
+token frequencies are, since the tokenizer itself is not timed), d_model 128, context 128,
+batch 16, tied output head, float32.
+  training step: forward, cross-entropy, backward, AdamW step     goal >= 1.0x torch
+  embedding parts: token + position lookup, the token table's      goal >= 2.0x torch
+      scatter-add (dense backward), the sparse update (SparseAdam step on the batch's rows)
+torch's side is its fastest idiomatic form: the faster of AdamW(foreach=False) and
+AdamW(fused=True) for the step; torch.embedding / embedding_backward / SparseAdam for the parts.
+
+    python benchmarks/bench_tinylm.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]
+
+VOCAB, D_MODEL, CONTEXT, BATCH = 4096, 128, 128, 16
+
+
+def _alternating(contenders: dict, rounds: int, repeat: int, warmup: int = 3) -> dict[str, list[float]]:
+    """Per-round median seconds of each contender, contenders alternating within each round."""
+    for fn in contenders.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            times = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - start)
+            samples[name].append(statistics.median(times))
+    return samples
+
+
+def _spread(values: list[float]) -> str:
+    if len(values) < 4:
+        return f"range {100 * (max(values) - min(values)) / statistics.median(values):.0f}%"
+    q1, _, q3 = statistics.quantiles(values, n=4)
+    return f"IQR {100 * (q3 - q1) / statistics.median(values):.0f}%"
+
+
+def _row(benchmark, workload, anchor, ours: list[float], theirs: list[float], goal) -> dict:
+    mine, anchor_value = statistics.median(ours) * 1e3, statistics.median(theirs) * 1e3
+    return {
+        "benchmark": benchmark,
+        "workload": workload,
+        "anchor": anchor,
+        "unit": "ms",
+        "minembed": mine,
+        "anchor_value": anchor_value,
+        "ratio": anchor_value / mine,
+        "spread": f"{_spread(ours)} / {_spread(theirs)}",
+        "goal": goal,
+    }
+
+
+def run(quick: bool = False) -> list[dict]:
+    import numba
+    import torch
+
+    from minembed.models import TinyLM
+    from minembed.nn import CrossEntropyLoss
+    from minembed.nn import functional as F
+    from minembed.nn.sparse import SparseRowGradient
+    from minembed.optim import AdamW, SparseAdam
+    from reference import torch_tinylm
+
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    torch.set_num_threads(2)
+    rounds, repeat = (3, 2) if quick else (7, 5)
+    rng = np.random.default_rng(0)
+    ranks = rng.zipf(1.2, size=(BATCH, CONTEXT + 1)) - 1
+    seq = np.where(ranks < VOCAB, ranks, rng.integers(0, VOCAB, size=ranks.shape)).astype(np.int64)
+    x, y = seq[:, :-1].copy(), seq[:, 1:].copy()
+    workload = f"V={VOCAB}, d={D_MODEL}, T={CONTEXT}, B={BATCH}, tied head, float32, 2 threads"
+    rows = []
+
+    # --- the training step
+    model = TinyLM(VOCAB, CONTEXT, D_MODEL, rng=np.random.default_rng(0))
+    model.embedding.token_embedding.weight *= 0.02  # GPT-2's init scale keeps the loss finite
+    state = model.state_dict()
+    criterion = CrossEntropyLoss()
+    optimizer = AdamW(model.parameters(), lr=1e-3)
+
+    def ours_step():
+        model.zero_grad()
+        criterion(model(x), y)
+        model.backward(criterion.backward())
+        optimizer.step()
+
+    t_x, t_y = torch.from_numpy(x), torch.from_numpy(y)
+    torch_steps = {}
+    for label, options in (("foreach=False", {"foreach": False}), ("fused=True", {"fused": True})):
+        t_model = torch_tinylm.build(state, model.config)
+        t_opt = torch.optim.AdamW(t_model.parameters(), lr=1e-3, **options)
+
+        def torch_step(t_model=t_model, t_opt=t_opt):
+            t_opt.zero_grad()
+            logits = t_model(t_x)
+            torch.nn.functional.cross_entropy(logits.view(-1, VOCAB), t_y.view(-1)).backward()
+            t_opt.step()
+
+        torch_steps[label] = torch_step
+    times = _alternating({"minembed": ours_step, **torch_steps}, rounds, repeat)
+    best = min(torch_steps, key=lambda name: statistics.median(times[name]))
+    rows.append(
+        _row(
+            "tinylm step",
+            workload,
+            f"torch 2.13 forward+backward+AdamW({best})",
+            times["minembed"],
+            times[best],
+            ">= 1.0x",
+        )
+    )
+
+    # --- the embedding parts
+    table = model.embedding.token_embedding.weight
+    positions = model.embedding.position_embedding.weight
+    t_table, t_positions = torch.from_numpy(table), torch.from_numpy(positions)
+    arange = torch.arange(CONTEXT)
+    layer = model.embedding
+    times = _alternating(
+        {
+            "minembed": lambda: layer(x),
+            "torch": lambda: torch.embedding(t_table, t_x) + torch.embedding(t_positions, arange),
+        },
+        rounds,
+        repeat * 4,
+    )
+    rows.append(
+        _row(
+            "tinylm lookup",
+            workload + ", token + position",
+            "torch.embedding x2 + add",
+            times["minembed"],
+            times["torch"],
+            ">= 2.0x",
+        )
+    )
+
+    grad = rng.standard_normal((BATCH, CONTEXT, D_MODEL), dtype=np.float32)
+    t_grad = torch.from_numpy(grad)
+    token = model.embedding.token_embedding
+    token(x)
+
+    def ours_scatter():
+        token.zero_grad()
+        token.backward(grad)
+
+    times = _alternating(
+        {
+            "minembed": ours_scatter,
+            "torch": lambda: torch.ops.aten.embedding_backward(t_grad, t_x, VOCAB, -1, False, False),
+        },
+        rounds,
+        repeat * 4,
+    )
+    rows.append(
+        _row(
+            "tinylm scatter-add",
+            workload + ", dense token-table gradient",
+            "torch aten embedding_backward",
+            times["minembed"],
+            times["torch"],
+            ">= 2.0x",
+        )
+    )
+
+    sparse_grad = F.embedding_backward(grad, x, VOCAB, sparse=True)
+    ours_table = table.copy()
+    holder = type("Holder", (), {})()
+    holder.weight, holder.grad = ours_table, sparse_grad
+    from minembed.nn.parameter import Parameter
+
+    sparse_opt = SparseAdam([Parameter("weight", holder, "weight", "grad")], lr=1e-3)
+    t_param = torch.nn.Parameter(torch.from_numpy(table.copy()))
+    t_param.grad = torch.sparse_coo_tensor(
+        torch.from_numpy(sparse_grad.indices)[None], torch.from_numpy(sparse_grad.values), (VOCAB, D_MODEL)
+    )
+    t_sparse_opt = torch.optim.SparseAdam([t_param], lr=1e-3)
+    assert isinstance(holder.grad, SparseRowGradient)
+    times = _alternating({"minembed": sparse_opt.step, "torch": t_sparse_opt.step}, rounds, repeat * 4)
+    rows.append(
+        _row(
+            "tinylm sparse update",
+            workload + f", SparseAdam on {sparse_grad.nnz} gradient rows",
+            "torch.optim.SparseAdam",
+            times["minembed"],
+            times["torch"],
+            ">= 2.0x",
+        )
+    )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    rows = run(quick=args.quick)
+    print(f"{'benchmark':<22} {'minembed':>10} {'torch':>10} {'ratio':>7}  goal      spread (minembed / torch)")
+    for row in rows:
+        print(
+            f"{row['benchmark']:<22} {row['minembed']:8.3f}ms {row['anchor_value']:8.3f}ms {row['ratio']:6.2f}x  "
+            f"{row['goal'] or '':<9} {row['spread']}"
+        )
+    for row in rows:
+        print(f"  {row['benchmark']}: {row['workload']}; anchor: {row['anchor']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""log_softmax and cross_entropy, with their gradients; class scores on the last axis.
+
+torch.nn.functional.cross_entropy takes classes on axis 1 ((N, C) or (N, C, d...)); here the
+classes are always the last axis ((N, C) or (..., C), targets (...)), the layout an LM's
+output head produces. For (N, C) input the two agree.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from minembed.nn._checks import FLOAT_DTYPES, as_index_array
+
+
+def log_softmax(x, axis: int = -1) -> np.ndarray:
+    """x - logsumexp(x) along axis, stable for large values (the maximum is subtracted first).
+
+    >>> log_softmax(np.array([1000.0, 1000.0]))
+    array([-0.69314718, -0.69314718])
+    """
+    x = np.asarray(x)
+    if x.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"x must be float32 or float64, got {x.dtype}; convert with x.astype(np.float32)")
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def log_softmax_backward(grad_output, output, axis: int = -1) -> np.ndarray:
+    """d(loss)/dx of y = log_softmax(x), given d(loss)/dy and y: g - softmax(x) * sum(g)."""
+    grad_output = np.asarray(grad_output)
+    return grad_output - np.exp(output) * grad_output.sum(axis=axis, keepdims=True)
+
+
+def check_cross_entropy_args(logits, targets, ignore_index, label_smoothing):
+    """Validated (logits (N, C), targets (N,) int64, ignore_index, label_smoothing)."""
+    logits = np.asarray(logits)
+    if logits.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"logits must be float32 or float64, got {logits.dtype}")
+    targets = as_index_array(targets, "targets")
+    if logits.ndim < 1 or targets.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"targets must have the shape of logits without its last (class) axis: logits {logits.shape} "
+            f"needs targets {logits.shape[:-1]}, got {targets.shape}"
+        )
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"ignore_index must be an int, got {ignore_index!r}")
+    if (
+        isinstance(label_smoothing, bool)
+        or not isinstance(label_smoothing, numbers.Real)
+        or not (0.0 <= label_smoothing <= 1.0)
+    ):
+        raise ValueError(f"label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+    classes = logits.shape[-1]
+    flat_targets = np.ascontiguousarray(targets.reshape(-1), dtype=np.int64)
+    valid = flat_targets != ignore_index
+    bad = valid & ((flat_targets < 0) | (flat_targets >= classes))
+    if bad.any():
+        position = int(np.argmax(bad))
+        raise IndexError(
+            f"targets holds class {int(flat_targets[position])} at flat position {position}, outside [0, {classes}) "
+            f"for logits with {classes} classes (and it is not ignore_index={ignore_index})"
+        )
+    return np.ascontiguousarray(logits.reshape(-1, classes)), flat_targets, int(ignore_index), float(label_smoothing)
+
+
+def _kernels(logits: np.ndarray):
+    """(shift_rows, finish_rows): threaded Numba for large logits, serial Numba for small, NumPy for tiny."""
+    if logits.size < 4096:
+        from minembed.nn.kernels import cross_entropy_numpy as twins
+
+        return twins.shift_rows, twins.finish_rows
+    from minembed.nn.kernels import cross_entropy as kernels
+
+    if logits.size >= kernels.SERIAL_BELOW:
+        return kernels.shift_rows, kernels.finish_rows
+    return kernels.shift_rows_serial, kernels.finish_rows_serial
+
+
+def cross_entropy_rows(logits2d, targets, ignore_index, smoothing, grad_scale, *, kernels=None, with_grad=True):
+    """(row_loss (N,) float64, grad (N, C) or None) for validated logits (N, C) and int64 targets (N,).
+
+    Three passes: shift by the row maximum, np.exp in place, then sum, loss and rescale.
+    kernels: a (shift_rows, finish_rows) pair (default: chosen by size), for the twin tests.
+    """
+    n = logits2d.shape[0]
+    shift_rows, finish_rows = _kernels(logits2d) if kernels is None else kernels
+    row_max, row_sum, row_loss = np.empty(n), np.empty(n), np.empty(n)
+    buffer = np.empty_like(logits2d)
+    shift_rows(logits2d, targets, ignore_index, row_max, row_sum, buffer)
+    np.exp(buffer, out=buffer)
+    finish_rows(buffer, logits2d, targets, ignore_index, smoothing, grad_scale, row_max, row_sum, row_loss, with_grad)
+    return row_loss, buffer if with_grad else None
+
+
+def cross_entropy_with_grad(
+    logits, targets, ignore_index: int = -100, label_smoothing: float = 0.0, *, with_grad: bool = True
+) -> tuple[float, np.ndarray | None]:
+    """(mean loss, d(loss)/d(logits) shaped like logits, or None) in one sweep over the logits.
+
+    The mean is over the targets that are not ignore_index (NaN when all are, as torch).
+    """
+    shape = np.shape(logits)
+    logits2d, flat_targets, ignore_index, smoothing = check_cross_entropy_args(
+        logits, targets, ignore_index, label_smoothing
+    )
+    count = int(np.count_nonzero(flat_targets != ignore_index))
+    scale = 1.0 / count if count else np.nan
+    row_loss, grad = cross_entropy_rows(logits2d, flat_targets, ignore_index, smoothing, scale, with_grad=with_grad)
+    loss = row_loss.sum() / count if count else np.nan
+    return float(loss), grad.reshape(shape) if with_grad else None
+
+
+def cross_entropy(logits, targets, ignore_index: int = -100, label_smoothing: float = 0.0) -> float:
+    """Mean softmax cross-entropy of logits (..., C) against class ids targets (...).
+
+    With label_smoothing e, each target becomes the distribution (1 - e) * onehot + e / C;
+    targets equal to ignore_index add nothing and are not counted in the mean.
+
+    >>> round(cross_entropy(np.array([[2.0, 0.0], [0.0, 0.0]]), np.array([0, -100])), 6)
+    0.126928
+    """
+    return cross_entropy_with_grad(logits, targets, ignore_index, label_smoothing, with_grad=False)[0]

@@ -1,0 +1,77 @@
+"""Numba kernels of softmax cross-entropy, fused with its gradient (twins: cross_entropy_numpy.py).
+
+The loss runs in three passes over the (N, V) logits, the largest array of a small LM:
+  1. `shift_rows` (threaded over rows): each row's maximum and float64 sum, and logits - max
+     written into the gradient buffer;
+  2. NumPy's `np.exp` over that buffer in place: its SIMD float32 exp is several times faster
+     than the scalar exp a Numba loop calls (no SVML here), and this pass dominates;
+  3. `finish_rows` (threaded over rows): each row's sum of exponentials (float64), its loss,
+     and the rescale of the row into the gradient softmax - target.
+Computing the gradient with the loss saves reading the logits again in backward. Each thread
+owns whole rows, so nothing is shared. A serial build of each serves small inputs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+
+def _shift_rows(logits, targets, ignore_index, row_max, row_sum, shifted):
+    """row_max[i] = max(logits[i]), row_sum[i] = sum(logits[i]) (float64), shifted[i] = logits[i] - row_max[i].
+
+    Ignored rows (targets[i] == ignore_index) get shifted[i] = -inf (exp 0) and are skipped."""
+    n, classes = logits.shape
+    for i in prange(n):
+        if targets[i] == ignore_index or classes == 0:
+            row_max[i] = 0.0
+            row_sum[i] = 0.0
+            for j in range(classes):
+                shifted[i, j] = -np.inf
+            continue
+        top = logits[i, 0]
+        total = 0.0
+        for j in range(classes):
+            value = logits[i, j]
+            top = max(top, value)
+            total += value
+        row_max[i] = top
+        row_sum[i] = total
+        for j in range(classes):
+            shifted[i, j] = logits[i, j] - top
+
+
+def _finish_rows(exps, logits, targets, ignore_index, smoothing, grad_scale, row_max, row_sum, row_loss, with_grad):
+    """From exps = exp(logits - row_max): row_loss (N,) float64 and, if with_grad, exps rescaled in place
+    into grad_scale * (softmax - smoothing / C - (1 - smoothing) * onehot(target)); ignored rows: 0."""
+    n, classes = exps.shape
+    for i in prange(n):
+        target = targets[i]
+        if target == ignore_index:
+            row_loss[i] = 0.0
+            if with_grad:
+                for j in range(classes):
+                    exps[i, j] = 0.0
+            continue
+        total = 0.0
+        for j in range(classes):
+            total += exps[i, j]
+        lse = row_max[i] + math.log(total)
+        nll = lse - logits[i, target]
+        row_loss[i] = (1.0 - smoothing) * nll + smoothing / classes * (classes * lse - row_sum[i])
+        if with_grad:
+            scale = exps.dtype.type(grad_scale / total)
+            shift = exps.dtype.type(smoothing / classes * grad_scale)
+            for j in range(classes):
+                exps[i, j] = exps[i, j] * scale - shift
+            exps[i, target] -= exps.dtype.type((1.0 - smoothing) * grad_scale)
+
+
+SERIAL_BELOW = 1 << 17  # logits with fewer values than this run on one thread
+
+shift_rows = njit(cache=True, parallel=True)(_shift_rows)
+shift_rows_serial = njit(cache=True)(_shift_rows)
+finish_rows = njit(cache=True, parallel=True)(_finish_rows)
+finish_rows_serial = njit(cache=True)(_finish_rows)

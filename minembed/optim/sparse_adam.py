@@ -1,0 +1,90 @@
+"""SparseAdam: Adam on the rows of a sparse gradient only, as torch.optim.SparseAdam.
+
+Per parameter with a SparseRowGradient, in torch's order (float32):
+    grad = grad.coalesce()                 (one entry per row, duplicates summed in order)
+    old_m = exp_avg[rows];  dm = (g - old_m) * (1 - beta1);  exp_avg[rows] = old_m + dm
+    old_v = exp_avg_sq[rows]; dv = (g * g - old_v) * (1 - beta2); exp_avg_sq[rows] = old_v + dv
+    numer = dm + old_m;  denom = sqrt(dv + old_v) + eps
+    param[rows] += -(lr * sqrt(1 - beta2 ** step) / (1 - beta1 ** step)) * (numer / denom)
+Rows absent from the gradient keep their parameter and moments untouched (not even decayed);
+the step counter is per parameter and counts every step that had a gradient.
+The square root is np.sqrt (see minembed.optim.adam for torch's 1-ulp difference).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minembed.nn.sparse import SparseRowGradient
+from minembed.optim.optimizer import Optimizer, check_hyperparameter
+
+_sqrt = np.sqrt  # swapped for torch's by the tests, as in minembed.optim.adam
+
+
+class SparseAdam(Optimizer):
+    """torch.optim.SparseAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False).
+
+    Every parameter's gradient must be a SparseRowGradient (an Embedding with sparse=True).
+    """
+
+    def __init__(
+        self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, *, maximize: bool = False
+    ) -> None:
+        from minembed.optim.adam import _check_betas
+
+        if not 0.0 < eps:
+            raise ValueError(f"eps must be positive, got eps={eps!r}")
+        defaults = {
+            "lr": check_hyperparameter("lr", lr),
+            "betas": _check_betas(betas),
+            "eps": check_hyperparameter("eps", eps),
+            "maximize": bool(maximize),
+        }
+        super().__init__(params, defaults)
+
+    def step(self) -> None:
+        """One step on the rows present in each sparse gradient."""
+        for index, group, param in self._indexed_params():
+            grad = param.grad
+            if grad is None:
+                continue
+            if not isinstance(grad, SparseRowGradient):
+                raise RuntimeError(  # noqa: TRY004 -- torch raises RuntimeError here
+                    f"SparseAdam does not support dense gradients (parameter {param.name!r}); "
+                    "use minembed.optim.Adam, or build the embedding with sparse=True"
+                )
+            data = param.data
+            if grad.shape != data.shape:
+                raise ValueError(f"sparse gradient has shape {grad.shape} but the parameter has shape {data.shape}")
+            state = self.state.get(index)
+            if state is None:
+                state = {"step": 0, "exp_avg": np.zeros_like(data), "exp_avg_sq": np.zeros_like(data)}
+                self.state[index] = state
+            state["step"] += 1
+            self._update_rows(group, state, data, grad)
+
+    @staticmethod
+    def _update_rows(group: dict, state: dict, data: np.ndarray, grad: SparseRowGradient) -> None:
+        dtype = data.dtype.type
+        values = grad.values.astype(data.dtype, copy=False)
+        if group["maximize"]:
+            values = -values
+        grad = SparseRowGradient(grad.indices, values, grad.shape).coalesce()
+        if grad.nnz == 0:
+            return
+        rows, g = grad.indices, grad.values
+        beta1, beta2 = group["betas"]
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        old_m = exp_avg[rows]
+        dm = (g - old_m) * dtype(1 - beta1)
+        exp_avg[rows] = old_m + dm
+        old_v = exp_avg_sq[rows]
+        dv = (g * g - old_v) * dtype(1 - beta2)
+        exp_avg_sq[rows] = old_v + dv
+        numer = dm + old_m
+        denom = _sqrt(dv + old_v) + dtype(group["eps"])
+        step = state["step"]
+        step_size = group["lr"] * math.sqrt(1 - beta2**step) / (1 - beta1**step)
+        data[rows] += dtype(-step_size) * (numer / denom)

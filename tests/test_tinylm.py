@@ -1,0 +1,149 @@
+"""TinyLM against the same model in torch (reference/torch_tinylm.py), from identical weights and batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from minembed.models import TinyLM
+from minembed.nn import CrossEntropyLoss
+from minembed.optim import AdamW, SparseAdam
+from reference import torch_tinylm
+
+# Losses of 100 Adam steps: the matrix products sum in different orders (BLAS vs torch's), so the
+# weights drift apart by float32 rounding, step by step; the relative gap stays below this.
+LOSS_RTOL = 1e-4
+
+
+def make(tie_weights=True, sparse=False, seed=0, vocab=48, context=12, d=16):
+    return TinyLM(vocab, context, d, tie_weights=tie_weights, sparse=sparse, rng=np.random.default_rng(seed))
+
+
+def batches(n, vocab, context, batch=4, seed=1, only_rows=None):
+    """Windows of a learnable stream: mostly each token is followed by a fixed successor."""
+    rng = np.random.default_rng(seed)
+    pool = np.arange(vocab) if only_rows is None else np.asarray(only_rows)
+    successor = dict(zip(pool.tolist(), rng.permutation(pool).tolist()))
+    out = []
+    for _ in range(n):
+        seq = np.empty((batch, context + 1), np.int64)
+        seq[:, 0] = rng.choice(pool, size=batch)
+        for t in range(context):
+            follow = np.array([successor[int(v)] for v in seq[:, t]])
+            seq[:, t + 1] = np.where(rng.random(batch) < 0.8, follow, rng.choice(pool, size=batch))
+        out.append((seq[:, :-1].copy(), seq[:, 1:].copy()))
+    return out
+
+
+def train_minembed(model, data, lr=1e-2):
+    token = model.embedding.token_embedding
+    params = model.parameters()
+    if model.sparse:
+        optimizers = [
+            SparseAdam([p for p in params if p.data is token.weight], lr=lr),
+            AdamW([p for p in params if p.data is not token.weight], lr=lr, weight_decay=0.0),
+        ]
+    else:
+        optimizers = [AdamW(params, lr=lr, weight_decay=0.0)]
+    criterion = CrossEntropyLoss()
+    losses = []
+    for x, y in data:
+        model.zero_grad()
+        loss = criterion(model(x), y)
+        model.backward(criterion.backward())
+        for opt in optimizers:
+            opt.step()
+        losses.append(loss)
+    return losses
+
+
+@pytest.mark.parametrize("tie_weights", [True, False])
+def test_forward_and_gradients_match_torch(tie_weights):
+    model = make(tie_weights)
+    ((x, y),) = batches(1, model.vocab_size, model.context_length)
+    criterion = CrossEntropyLoss()
+    logits = model(x)
+    loss = criterion(logits, y)
+    model.backward(criterion.backward())
+    t_logits, t_loss, t_grads = torch_tinylm.forward_backward(model.state_dict(), model.config, x, y)
+    np.testing.assert_allclose(logits, t_logits, rtol=1e-5, atol=1e-5)
+    assert loss == pytest.approx(t_loss, rel=1e-6)
+    for name, param in model.named_parameters():
+        np.testing.assert_allclose(param.grad, t_grads[name], rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize(("tie_weights", "steps"), [(True, 100), (False, 40)])
+def test_100_adamw_steps_follow_torchs_loss_curve(tie_weights, steps):
+    model = make(tie_weights)
+    data = batches(steps, model.vocab_size, model.context_length)
+    state, config = model.state_dict(), model.config
+    losses = train_minembed(model, data)
+    t_losses, t_state = torch_tinylm.train(state, config, data)
+    np.testing.assert_allclose(losses, t_losses, rtol=LOSS_RTOL)
+    assert losses[-1] < 0.9 * losses[0]  # it learned something
+    for name, value in model.state_dict().items():
+        np.testing.assert_allclose(value, t_state[name], rtol=1e-3, atol=1e-4, err_msg=name)
+
+
+def test_sparse_adam_leaves_unseen_token_rows_unchanged_in_both():
+    model = make(tie_weights=False, sparse=True)
+    seen = np.arange(0, model.vocab_size, 3)  # a third of the vocabulary ever appears in a batch
+    data = batches(100, model.vocab_size, model.context_length, only_rows=seen)
+    state, config = model.state_dict(), model.config
+    losses = train_minembed(model, data)
+    t_losses, t_state = torch_tinylm.train(state, config, data)
+    np.testing.assert_allclose(losses, t_losses, rtol=LOSS_RTOL)
+    name = "embedding.token_embedding.weight"
+    unseen = np.setdiff1d(np.arange(model.vocab_size), seen)
+    np.testing.assert_array_equal(model.state_dict()[name][unseen], state[name][unseen])
+    np.testing.assert_array_equal(t_state[name][unseen], state[name][unseen])
+    assert not np.array_equal(model.state_dict()[name][seen], state[name][seen])
+
+
+def test_generate_greedy_and_seeded_sampling():
+    model = make()
+    prompt = np.array([1, 2, 3])
+    greedy = model.generate(prompt, 20)
+    assert greedy.shape == (23,) and np.array_equal(greedy[:3], prompt)
+    assert np.array_equal(greedy, model.generate(prompt, 20))
+    # greedy: each new token is the argmax of the logits of the window that ends before it
+    for t in range(3, 23):
+        window = greedy[max(0, t - model.context_length) : t]
+        assert greedy[t] == int(np.argmax(model(window)[-1]))
+    a = model.generate(prompt, 30, temperature=1.0, seed=5)
+    b = model.generate(prompt, 30, temperature=1.0, seed=5)
+    c = model.generate(prompt, 30, temperature=1.0, seed=6)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert a.min() >= 0 and a.max() < model.vocab_size
+    top1 = model.generate(prompt, 10, temperature=1.0, top_k=1, seed=0)
+    assert np.array_equal(top1, model.generate(prompt, 10))  # top_k=1 sampling is greedy
+
+
+@pytest.mark.parametrize("tie_weights", [True, False])
+def test_save_load_npz_and_safetensors_read_by_torch(tmp_path, tie_weights):
+    model = make(tie_weights)
+    ids = np.array([[3, 4, 5, 6]])
+    expected = model(ids)
+    for suffix in (".npz", ".safetensors"):
+        path = tmp_path / f"model{suffix}"
+        model.save(path)
+        loaded = TinyLM.load(path)
+        assert loaded.config == model.config
+        np.testing.assert_array_equal(loaded(ids), expected)
+    torch_model, tensors = torch_tinylm.load_safetensors_into_torch(str(tmp_path / "model.safetensors"), model.config)
+    assert sorted(tensors) == sorted(name for name, _ in model.named_parameters())
+    np.testing.assert_allclose(torch_tinylm.logits(torch_model, ids), expected, rtol=1e-5, atol=1e-5)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files left
+
+
+def test_bad_input_is_refused_clearly(tmp_path):
+    with pytest.raises(ValueError, match="tie_weights=False"):
+        TinyLM(10, 4, 2, sparse=True)
+    model = make()
+    with pytest.raises(ValueError, match="context_length"):
+        model(np.zeros((1, 13), np.int64))
+    with pytest.raises(RuntimeError, match="forward"):
+        make().backward(np.zeros((1, 48), np.float32))
+    with pytest.raises(ValueError, match=".npz or .safetensors"):
+        model.save(tmp_path / "model.bin")
+    assert not (tmp_path / "model.bin").exists()
