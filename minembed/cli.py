@@ -24,6 +24,7 @@ COMMANDS = [
     ("show", "show", "show where an encoding cuts a text into tokens, with their ids"),
     ("bench", "bench", "run the benchmark suite against torch, tiktoken, rustbpe (source checkout only)"),
     ("plot", "plot", "draw embeddings, positions, token lengths or windows to a PNG (needs matplotlib)"),
+    ("train-lm", "train_lm", "train a tiny language model (BPE, embeddings, LayerNorm, head) with AdamW on text"),
 ]
 _GLOBAL_FLAGS = {"-h", "--help", "--version", "--debug"}
 

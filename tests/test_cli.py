@@ -157,6 +157,10 @@ def test_show_marks_each_token_and_prints_ids_and_count():
         (["encode", "--encoding", "gpt2", "--bogus"], 2, "unrecognized arguments"),
         (["plot", "positions", "-o", "{out}"], 2, "should end in .png"),
         (["bench", "--only", "nope"], 2, "--only nope: no such benchmark; choose from"),
+        (["train-lm", "{good}", "--steps", "0"], 2, "--steps 0 is too small"),
+        (["train-lm", "{good}", "-o", "{good}.pt"], 2, "must end in .npz or .safetensors"),
+        (["train-lm", "{missing}"], 1, "does not exist"),
+        (["train-lm", "{good}", "--vocab-size", "258", "--context-length", "500"], 2, "too few for context_length=500"),
     ],
 )
 def test_bad_input_gets_one_line_and_the_exit_status(tmp_path, args, status, message):
@@ -231,8 +235,8 @@ def test_the_demo_is_a_list_of_stages_that_one_line_extends(capsys):
     state = pipeline.run(small, [*pipeline.STAGES, ("an extra stage", extra_stage)])
     out = capsys.readouterr().out
     assert f"\n== {len(pipeline.STAGES) + 1}. an extra stage\n" in out
-    assert "== 4. a realistic batch: table 1000 x 16, ids (2, 32)" in out
-    assert out.count(": ok") == 10 and "FAILED" not in out and out.endswith("all checks passed\n")
+    assert "== 5. a realistic batch: table 1000 x 16, ids (2, 32)" in out
+    assert out.count(": ok") == 11 and "FAILED" not in out and out.endswith("all checks passed\n")
     assert state.extras["windows seen"] == (4, 16) and state.encoding.n_vocab == 300
 
 
@@ -244,3 +248,22 @@ def test_the_command_and_viz_never_import_matplotlib_or_the_oracles_until_drawin
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=cli_env(), check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_train_lm_trains_reports_and_saves_a_model_that_loads(tmp_path):
+    from minembed.models import TinyLM
+
+    story = tmp_path / "story.txt"
+    story.write_text("".join(TEXTS.values()) * 40, encoding="utf-8")
+    model_path = tmp_path / "lm.npz"
+    out = ok(
+        minembed_cli(
+            "train-lm", story, "--steps", "30", "--vocab-size", "300", "--d-model", "16",
+            "--context-length", "8", "--batch-size", "4", "-o", model_path,
+        )
+    )
+    assert "sample before training" in out and "sample after training" in out
+    assert "step    30/30" in out, out
+    model = TinyLM.load(model_path)
+    assert model.config["vocab_size"] == 300 and model.config["d_model"] == 16
+    assert leftovers(tmp_path) == []

@@ -168,12 +168,27 @@ def one_hot_stage(state: DemoState) -> None:
 
 Stage = tuple[str, Callable[[DemoState], None]]
 
+def seeded_stage(state: DemoState) -> None:
+    from minembed.demos.seeded import show_seeded_embedding
+
+    show_seeded_embedding(out=lambda line: print("   " + line))
+
+
+def tiny_lm_stage(state: DemoState) -> None:
+    from minembed.demos.tiny_lm import run_tiny_lm_stage
+
+    # a slice of the text keeps the stage to a few seconds; train_lm trains its own small BPE on it
+    run_tiny_lm_stage(state.text[:60_000], log=lambda line: print("   " + line.lstrip()))
+
+
 STAGES: list[Stage] = [
+    ("torch's numbers without torch: the course's seeded table", seeded_stage),
     ("tokenizer", tokenizer_stage),
     ("windows and batches", windows_stage),
     ("token + position embedding, forward and backward", embedding_stage),
     ("a realistic batch: table {config.big_vocab} x {config.big_dim}, ids {config.big_batch}", big_table_stage),
     ("the lookup is a matrix product: Embedding(ids) == one_hot(ids) @ W, tied weights", one_hot_stage),
+    ("embeddings learned the LLM way: a tiny LM trained with AdamW on next-token prediction", tiny_lm_stage),
 ]
 
 
