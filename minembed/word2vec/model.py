@@ -28,7 +28,14 @@ from minembed.word2vec.keyed_vectors import KeyedVectors
 from minembed.word2vec.kernels.cbow import train_cbow_batch
 from minembed.word2vec.kernels.skipgram import train_sg_batch
 from minembed.word2vec.kernels.tables import batch_seed, sigmoid_tables
-from minembed.word2vec.vocab import count_ids, count_words, keep_thresholds, negative_table, sorted_vocabulary
+from minembed.word2vec.vocab import (
+    count_ids,
+    count_words,
+    keep_thresholds,
+    negative_guide,
+    negative_table,
+    sorted_vocabulary,
+)
 
 
 def _check_int(name: str, value, minimum: int, fix: str) -> int:
@@ -136,7 +143,8 @@ class Word2Vec:
         self.corpus_count = n_sentences
         self.counts = word_counts
         self.sample_ints = keep_thresholds(word_counts, self.sample)
-        self.cum_table = negative_table(word_counts, self.ns_exponent) if self.negative else np.zeros(1, np.uint32)
+        self.cum_table = negative_table(word_counts, self.ns_exponent) if self.negative else np.ones(1, np.uint32)
+        self.negative_guide, self.negative_guide_shift = negative_guide(self.cum_table)
         if self.hs:
             self.codes, self.points, self.code_lengths = huffman_codes(word_counts)
         else:
@@ -213,7 +221,7 @@ class Word2Vec:
         syn1 = self.hs_embedding.weight if self.hs else syn0
         alpha = np.float32(batch.alpha)
         common = (syn0, syn1neg, syn1, batch.ids, batch.segments, self.window, self.shrink_windows, self.negative,
-                  self.cum_table, bool(self.hs), self.points, self.codes, self.code_lengths)
+                  self.cum_table, self.negative_guide, self.negative_guide_shift, bool(self.hs), self.points, self.codes, self.code_lengths)
         if self.sg:
             return train_sg_batch(*common, alpha, batch.seed, exp_table, log_table)
         return train_cbow_batch(*common, bool(self.cbow_mean), alpha, batch.seed, exp_table, log_table)

@@ -79,3 +79,11 @@ def negative_table(counts: np.ndarray, ns_exponent: float) -> np.ndarray:
         total += p
     cumulative = np.cumsum(powers)
     return np.round(cumulative / total * NEGATIVE_TABLE_DOMAIN).astype(np.uint32)
+
+
+def negative_guide(cum_table: np.ndarray, bits: int = 16) -> tuple[np.ndarray, int]:
+    """(guide (2**bits + 1,) int64, shift): guide[b] = bisect_left(cum_table, b << shift), so a draw x
+    has its answer in [guide[x >> shift], guide[(x >> shift) + 1]]."""
+    shift = max(int(cum_table[-1]).bit_length() - bits, 0)
+    starts = np.arange((1 << bits) + 1, dtype=np.int64) << shift
+    return np.searchsorted(cum_table.astype(np.int64), starts, side="left").astype(np.int64), shift

@@ -10,14 +10,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from minembed.kernels._prefetch import prefetch_row
 from minembed.word2vec.kernels.draws import draw_below, draw_negative
 from minembed.word2vec.kernels.steps import cbow_hs_step, cbow_ns_step
 
 
 @njit(nogil=True, cache=True)
 def train_cbow_batch(
-    syn0, syn1neg, syn1, ids, segments, window, shrink_windows, negative, cum_table, hs, points, codes,
-    code_lengths, cbow_mean, alpha, seed, exp_table, log_table,
+    syn0, syn1neg, syn1, ids, segments, window, shrink_windows, negative, cum_table, guide, guide_shift, hs,
+    points, codes, code_lengths, cbow_mean, alpha, seed, exp_table, log_table,
 ):
     dim = syn0.shape[1]
     work = np.empty(dim, np.float32)
@@ -51,8 +52,9 @@ def train_cbow_batch(
             if negative > 0:
                 targets[0] = centre
                 for t in range(1, negative + 1):
-                    target, state = draw_negative(state, cum_table)
+                    target, state = draw_negative(state, cum_table, guide, guide_shift)
                     targets[t] = target
+                    prefetch_row(syn1neg, target)  # loads while the context rows are summed
                 loss += cbow_ns_step(
                     syn0, syn1neg, contexts, n_contexts, targets, negative + 1, cbow_mean, alpha, hidden, work, False,
                     exp_table, log_table,

@@ -8,8 +8,8 @@ from minembed.word2vec.kernels.steps_numpy import cbow_hs_step, cbow_ns_step
 
 
 def train_cbow_batch(
-    syn0, syn1neg, syn1, ids, segments, window, shrink_windows, negative, cum_table, hs, points, codes,
-    code_lengths, cbow_mean, alpha, seed, exp_table, log_table,
+    syn0, syn1neg, syn1, ids, segments, window, shrink_windows, negative, cum_table, guide, guide_shift, hs,
+    points, codes, code_lengths, cbow_mean, alpha, seed, exp_table, log_table,
 ):
     state, loss, centres = int(seed), 0.0, 0
     for context_start, start, stop, context_stop in segments:
@@ -30,7 +30,7 @@ def train_cbow_batch(
             if negative > 0:
                 targets = [centre]
                 for _ in range(negative):
-                    target, state = draw_negative(state, cum_table)
+                    target, state = draw_negative(state, cum_table, guide, guide_shift)
                     targets.append(target)
                 loss += cbow_ns_step(
                     syn0, syn1neg, contexts, len(contexts), np.array(targets), negative + 1, cbow_mean, alpha, None,

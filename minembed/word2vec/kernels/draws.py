@@ -25,16 +25,19 @@ def draw_below(state, bound):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def draw_negative(state, cum_table):
+def draw_negative(state, cum_table, guide, guide_shift):
     """(a word index drawn from the count**0.75 distribution, the next state).
 
-    cum_table (V,) uint32: cumulative, scaled to 2**31 - 1; the first entry >= the draw wins
-    (bisect_left), as in gensim.
+    cum_table (V,) uint32: cumulative, scaled to 2**31 - 1; the first entry >= the draw x wins
+    (bisect_left), as in gensim. guide (M + 1,) int64 (vocab.negative_guide): the bisect_left of
+    each bucket start b << guide_shift, so the search only runs inside x's bucket (usually a
+    step or two instead of log2(V) unpredictable branches); the answer is the same.
     """
     size = cum_table.shape[0]
     x = (state >> _SHIFT) % np.uint64(cum_table[size - 1])
-    lo = 0
-    hi = size
+    bucket = x >> np.uint64(guide_shift)
+    lo = guide[bucket]
+    hi = min(guide[bucket + 1] + 1, size)
     while hi > lo:
         mid = (lo + hi) >> 1
         if np.uint64(cum_table[mid]) >= x:

@@ -6,7 +6,8 @@ ids[start:stop], their windows may reach ids[context_start:context_stop] (a long
 into segments that overlap by a window, so nothing is truncated and no window is lost).
 Every centre draws its window reduction b in [0, window) (if shrink_windows), then each context
 word j in [i - window + b, i + window - b], j != i, is trained against the centre: hierarchical
-softmax (if hs) then `negative` fresh negatives (if negative > 0), gensim's order.
+softmax (if hs) then `negative` fresh negatives (if negative > 0), gensim's order. The negatives of a centre's
+pairs are drawn before its first pair is trained (same draws, same order), so their rows can be prefetched.
 Returns (loss: float64 sum over the batch, centres trained).
 """
 from __future__ import annotations
@@ -14,17 +15,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from minembed.kernels._prefetch import prefetch_row
 from minembed.word2vec.kernels.draws import draw_below, draw_negative
 from minembed.word2vec.kernels.steps import sg_hs_step, sg_ns_step
 
 
 @njit(nogil=True, cache=True)
 def train_sg_batch(
-    syn0, syn1neg, syn1, ids, segments, window, shrink_windows, negative, cum_table, hs, points, codes,
-    code_lengths, alpha, seed, exp_table, log_table,
+    syn0, syn1neg, syn1, ids, segments, window, shrink_windows, negative, cum_table, guide, guide_shift, hs,
+    points, codes, code_lengths, alpha, seed, exp_table, log_table,
 ):
     work = np.empty(syn0.shape[1], np.float32)
-    targets = np.empty(negative + 1, np.int64)
+    targets = np.empty((2 * window, negative + 1), np.int64)
     state = np.uint64(seed)
     loss = 0.0
     centres = 0
@@ -39,6 +41,20 @@ def train_sg_batch(
             last = min(context_stop, i + window + 1 - reduced)
             centre = ids[i]
             centres += 1
+            if negative > 0:
+                # Draw every pair's negatives first (the same draws, in the same order, as drawing
+                # them pair by pair) and ask for their rows now: the loads overlap the arithmetic.
+                pair = 0
+                for j in range(first, last):
+                    if j == i:
+                        continue
+                    targets[pair, 0] = centre
+                    for t in range(1, negative + 1):
+                        target, state = draw_negative(state, cum_table, guide, guide_shift)
+                        targets[pair, t] = target
+                        prefetch_row(syn1neg, target)
+                    pair += 1
+            pair = 0
             for j in range(first, last):
                 if j == i:
                     continue
@@ -48,11 +64,8 @@ def train_sg_batch(
                         exp_table, log_table,
                     )
                 if negative > 0:
-                    targets[0] = centre
-                    for t in range(1, negative + 1):
-                        target, state = draw_negative(state, cum_table)
-                        targets[t] = target
                     loss += sg_ns_step(
-                        syn0, syn1neg, ids[j], targets, negative + 1, alpha, work, False, exp_table, log_table
+                        syn0, syn1neg, ids[j], targets[pair], negative + 1, alpha, work, False, exp_table, log_table
                     )
+                pair += 1
     return loss, centres

@@ -8,8 +8,8 @@ from minembed.word2vec.kernels.steps_numpy import sg_hs_step, sg_ns_step
 
 
 def train_sg_batch(
-    syn0, syn1neg, syn1, ids, segments, window, shrink_windows, negative, cum_table, hs, points, codes,
-    code_lengths, alpha, seed, exp_table, log_table,
+    syn0, syn1neg, syn1, ids, segments, window, shrink_windows, negative, cum_table, guide, guide_shift, hs,
+    points, codes, code_lengths, alpha, seed, exp_table, log_table,
 ):
     state, loss, centres = int(seed), 0.0, 0
     for context_start, start, stop, context_stop in segments:
@@ -19,20 +19,23 @@ def train_sg_batch(
                 reduced, state = draw_below(state, window)
             centre = ids[i]
             centres += 1
-            for j in range(max(context_start, i - window + reduced), min(context_stop, i + window + 1 - reduced)):
-                if j == i:
-                    continue
+            contexts = [j for j in range(max(context_start, i - window + reduced),
+                                         min(context_stop, i + window + 1 - reduced)) if j != i]
+            pair_targets = []
+            for _ in contexts if negative > 0 else ():  # the kernel draws all of a centre's negatives first
+                targets = [centre]
+                for _ in range(negative):
+                    target, state = draw_negative(state, cum_table, guide, guide_shift)
+                    targets.append(target)
+                pair_targets.append(np.array(targets))
+            for pair, j in enumerate(contexts):
                 if hs:
                     loss += sg_hs_step(
-                        syn0, syn1, ids[j], centre, points, codes, code_lengths, alpha, None, False,
-                        exp_table, log_table,
+                        syn0, syn1, ids[j], centre, points, codes, code_lengths, alpha, None, False, exp_table, log_table
                     )
                 if negative > 0:
-                    targets = [centre]
-                    for _ in range(negative):
-                        target, state = draw_negative(state, cum_table)
-                        targets.append(target)
                     loss += sg_ns_step(
-                        syn0, syn1neg, ids[j], np.array(targets), negative + 1, alpha, None, False, exp_table, log_table
+                        syn0, syn1neg, ids[j], pair_targets[pair], negative + 1, alpha, None, False, exp_table,
+                        log_table,
                     )
     return loss, centres
