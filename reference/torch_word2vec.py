@@ -32,7 +32,7 @@ def _step(syn0, syn1, input_rows, out_ids, labels, alpha, cbow_mean=None):
         if cbow_mean is not None and not cbow_mean:
             grad = grad / len(input_rows)
         syn0.index_add_(0, input_rows, (-alpha * grad).expand(len(input_rows), -1).contiguous())
-    return float(loss)
+    return float(loss.detach())
 
 
 def replay(syn0, syn1, steps, *, cbow_mean=None):
