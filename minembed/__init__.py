@@ -27,6 +27,8 @@ _EXPORTS = {
     "train_bpe": ("minembed.tokenizers.train", "train_bpe"),
     "SimpleTokenizer": ("minembed.tokenizers.simple", "SimpleTokenizer"),
     "Vocab": ("minembed.tokenizers.vocab", "Vocab"),
+    "word2vec": ("minembed.word2vec", None),
+    "Word2Vec": ("minembed.word2vec.model", "Word2Vec"),
 }
 
 __all__ = [
@@ -42,6 +44,8 @@ __all__ = [
     "nn",
     "tokenizers",
     "train_bpe",
+    "word2vec",
+    "Word2Vec",
 ]
 
 
@@ -68,3 +72,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs, which do not run __getattr__
     from minembed.tokenizers.simple import SimpleTokenizer
     from minembed.tokenizers.train import train_bpe
     from minembed.tokenizers.vocab import Vocab
+    from minembed.word2vec import Word2Vec

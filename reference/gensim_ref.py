@@ -2,6 +2,7 @@
 
 Only this module (and the benchmarks) import gensim.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,15 @@ def test_data(name: str) -> str:
 
 def vocab_arrays(sentences, *, min_count=5, sample=1e-3, ns_exponent=0.75, hs=0, negative=5, max_vocab_size=None):
     """What gensim's build_vocab computes: words, counts, sample_int, cum_table, Huffman codes/points."""
-    model = Word2Vec(min_count=min_count, sample=sample, ns_exponent=ns_exponent, hs=hs, negative=negative,
-                     max_vocab_size=max_vocab_size, workers=1)
+    model = Word2Vec(
+        min_count=min_count,
+        sample=sample,
+        ns_exponent=ns_exponent,
+        hs=hs,
+        negative=negative,
+        max_vocab_size=max_vocab_size,
+        workers=1,
+    )
     model.build_vocab(sentences)
     wv = model.wv
     out = {

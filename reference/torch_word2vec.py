@@ -7,6 +7,7 @@ to every context row (the mean) or 1/count of it (the sum), so that is what is r
 Steps must have distinct targets (true of the streams the tests build): word2vec trains the
 targets one after another, which equals the summed gradient only when no output row repeats.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,7 +43,15 @@ def replay(syn0, syn1, steps, *, cbow_mean=None):
     t1 = torch.tensor(syn1, dtype=torch.float32)
     losses = []
     for input_ids, output_ids, labels, alpha in steps:
-        losses.append(_step(t0, t1, torch.as_tensor(np.asarray(input_ids, np.int64)),
-                            torch.as_tensor(np.asarray(output_ids, np.int64)),
-                            torch.as_tensor(np.asarray(labels, np.float32)), float(alpha), cbow_mean))
+        losses.append(
+            _step(
+                t0,
+                t1,
+                torch.as_tensor(np.asarray(input_ids, np.int64)),
+                torch.as_tensor(np.asarray(output_ids, np.int64)),
+                torch.as_tensor(np.asarray(labels, np.float32)),
+                float(alpha),
+                cbow_mean,
+            )
+        )
     return t0.numpy(), t1.numpy(), np.array(losses)

@@ -1,5 +1,6 @@
 """Word2Vec's steps: Numba kernel == Embedding-based NumPy twin == torch autograd on replayed streams;
 batch kernels == their twins; one thread is bit-for-bit reproducible."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,15 +47,47 @@ def test_negative_sampling_steps_equal_twin_and_torch(mode):
     kernel_losses, twin_losses = [], []
     for inputs, targets, alpha in stream:
         if mode == "sg":
-            kernel_losses.append(steps.sg_ns_step(kernel0, kernel1, inputs[0], targets, 4, alpha, work, True,
-                                                  EXP_TABLE, LOG_TABLE))
-            twin_losses.append(steps_numpy.sg_ns_step(twin0, twin1, inputs[0], targets, 4, alpha, None, True,
-                                                      EXP_TABLE, LOG_TABLE))
+            kernel_losses.append(
+                steps.sg_ns_step(kernel0, kernel1, inputs[0], targets, 4, alpha, work, True, EXP_TABLE, LOG_TABLE)
+            )
+            twin_losses.append(
+                steps_numpy.sg_ns_step(twin0, twin1, inputs[0], targets, 4, alpha, None, True, EXP_TABLE, LOG_TABLE)
+            )
         else:
-            kernel_losses.append(steps.cbow_ns_step(kernel0, kernel1, inputs, len(inputs), targets, 4, cbow_mean,
-                                                    alpha, hidden, work, True, EXP_TABLE, LOG_TABLE))
-            twin_losses.append(steps_numpy.cbow_ns_step(twin0, twin1, inputs, len(inputs), targets, 4, cbow_mean,
-                                                        alpha, None, None, True, EXP_TABLE, LOG_TABLE))
+            kernel_losses.append(
+                steps.cbow_ns_step(
+                    kernel0,
+                    kernel1,
+                    inputs,
+                    len(inputs),
+                    targets,
+                    4,
+                    cbow_mean,
+                    alpha,
+                    hidden,
+                    work,
+                    True,
+                    EXP_TABLE,
+                    LOG_TABLE,
+                )
+            )
+            twin_losses.append(
+                steps_numpy.cbow_ns_step(
+                    twin0,
+                    twin1,
+                    inputs,
+                    len(inputs),
+                    targets,
+                    4,
+                    cbow_mean,
+                    alpha,
+                    None,
+                    None,
+                    True,
+                    EXP_TABLE,
+                    LOG_TABLE,
+                )
+            )
     labels = np.array([1, 0, 0, 0], np.float32)
     torch0, torch1, torch_losses = torch_word2vec.replay(
         *_tables(2), [(i, t, labels, a) for i, t, a in stream], cbow_mean=None if mode == "sg" else cbow_mean
@@ -83,15 +116,47 @@ def test_hierarchical_softmax_steps_equal_twin_and_torch(mode):
         inputs = rng.integers(0, V, size=rng.integers(1, 5)) if mode != "sg" else np.array([rng.integers(0, V)])
         alpha = np.float32(rng.uniform(0.01, 0.05))
         if mode == "sg":
-            steps.sg_hs_step(kernel0, kernel1, inputs[0], word, points, codes, lengths, alpha, work, True,
-                             EXP_TABLE, LOG_TABLE)
-            steps_numpy.sg_hs_step(twin0, twin1, inputs[0], word, points, codes, lengths, alpha, None, True,
-                                   EXP_TABLE, LOG_TABLE)
+            steps.sg_hs_step(
+                kernel0, kernel1, inputs[0], word, points, codes, lengths, alpha, work, True, EXP_TABLE, LOG_TABLE
+            )
+            steps_numpy.sg_hs_step(
+                twin0, twin1, inputs[0], word, points, codes, lengths, alpha, None, True, EXP_TABLE, LOG_TABLE
+            )
         else:
-            steps.cbow_hs_step(kernel0, kernel1, inputs, len(inputs), word, points, codes, lengths, True, alpha,
-                               hidden, work, True, EXP_TABLE, LOG_TABLE)
-            steps_numpy.cbow_hs_step(twin0, twin1, inputs, len(inputs), word, points, codes, lengths, True, alpha,
-                                     None, None, True, EXP_TABLE, LOG_TABLE)
+            steps.cbow_hs_step(
+                kernel0,
+                kernel1,
+                inputs,
+                len(inputs),
+                word,
+                points,
+                codes,
+                lengths,
+                True,
+                alpha,
+                hidden,
+                work,
+                True,
+                EXP_TABLE,
+                LOG_TABLE,
+            )
+            steps_numpy.cbow_hs_step(
+                twin0,
+                twin1,
+                inputs,
+                len(inputs),
+                word,
+                points,
+                codes,
+                lengths,
+                True,
+                alpha,
+                None,
+                None,
+                True,
+                EXP_TABLE,
+                LOG_TABLE,
+            )
         n = lengths[word]
         torch_steps.append((inputs, points[word, :n], 1 - codes[word, :n].astype(np.float32), alpha))
     torch0, torch1, _ = torch_word2vec.replay(syn0, syn1, torch_steps, cbow_mean=None if mode == "sg" else True)
@@ -118,13 +183,15 @@ def test_batch_kernels_equal_their_twins(sg, hs, negative, cbow_mean):
     syn0, syn1neg = _tables(6)
     syn1 = rng.normal(0, 0.1, (V - 1, D)).astype(np.float32)
     results = []
-    for module in ((skipgram, skipgram_numpy) if sg else (cbow, cbow_numpy)):
+    for module in (skipgram, skipgram_numpy) if sg else (cbow, cbow_numpy):
         tables = (syn0.copy(), syn1neg.copy(), syn1.copy())
         args = (*tables, ids, segments, 3, True, negative, cum, guide, shift, bool(hs), points, codes, lengths)
         if sg:
             loss, centres = module.train_sg_batch(*args, np.float32(0.025), 777, EXP_TABLE, LOG_TABLE)
         else:
-            loss, centres = module.train_cbow_batch(*args, bool(cbow_mean), np.float32(0.025), 777, EXP_TABLE, LOG_TABLE)
+            loss, centres = module.train_cbow_batch(
+                *args, bool(cbow_mean), np.float32(0.025), 777, EXP_TABLE, LOG_TABLE
+            )
         results.append((tables, loss, centres))
     (kernel_tables, kernel_loss, kernel_centres), (twin_tables, twin_loss, twin_centres) = results
     assert kernel_centres == twin_centres == 60

@@ -1,8 +1,10 @@
 """Word2Vec end to end: a ~1M-token CI run, queries and evaluations equal gensim's on the same vectors,
 word2vec files round-trip with gensim, bad input raises a clear error and leaves nothing half-written."""
+
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,8 +59,11 @@ def test_loss_falls_between_epochs():
 
 def test_most_similar_and_friends_equal_gensim(pair):
     ours, theirs = pair
-    for query in [dict(positive="king"), dict(positive=["king", "woman"], negative=["man"]),
-                  dict(positive=[("god", 2.0), "heaven"], negative="earth", topn=7)]:
+    for query in [
+        {"positive": "king"},
+        {"positive": ["king", "woman"], "negative": ["man"]},
+        {"positive": [("god", 2.0), "heaven"], "negative": "earth", "topn": 7},
+    ]:
         expected = theirs.most_similar(**query)
         got = ours.most_similar(**query)
         assert [w for w, _ in got] == [w for w, _ in expected]
@@ -81,7 +86,7 @@ def test_word_pair_evaluation_equals_gensim(pair, name):
 
 def test_analogy_evaluation_equals_gensim(pair, tmp_path):
     ours, theirs = pair
-    lines = open(gensim_ref.test_data("questions-words.txt"), encoding="utf-8").read().splitlines()
+    lines = Path(gensim_ref.test_data("questions-words.txt")).read_text(encoding="utf-8").splitlines()
     subset = [line for i, line in enumerate(lines) if line.startswith(": ") or i % 10 == 0]
     path = tmp_path / "questions.txt"
     path.write_text("\n".join(subset) + "\n", encoding="utf-8")
@@ -164,22 +169,26 @@ def test_token_id_arrays_and_files_train(tmp_path):
     path = tmp_path / "corpus.txt"
     path.write_text("a b c d\nb c d e\n" * 200)
     from_file = Word2Vec(str(path), vector_size=8, min_count=1, epochs=1, workers=1)
-    from_list = Word2Vec([line.split() for line in path.read_text().splitlines()], vector_size=8, min_count=1,
-                         epochs=1, workers=1)
+    from_list = Word2Vec(
+        [line.split() for line in path.read_text().splitlines()], vector_size=8, min_count=1, epochs=1, workers=1
+    )
     np.testing.assert_array_equal(from_file.wv.vectors, from_list.wv.vectors)
 
 
-@pytest.mark.parametrize("sentences, params, message", [
-    ([], {}, "empty"),
-    ([[], []], {}, "empty"),
-    ([["a", "b"]], {"min_count": 5}, "lower min_count"),
-    ([["a", "b"]], {"window": 0}, "window"),
-    ([["a", "b"]], {"negative": 0, "hs": 0}, "hs=1"),
-    (["a sentence as a string"], {}, "split it first"),
-    (iter([["a"]]), {}, "one-shot iterator"),
-    ("/no/such/file.txt", {}, "not a file"),
-    ([["a", "b"]], {"vector_size": 0}, "vector_size"),
-])
+@pytest.mark.parametrize(
+    "sentences, params, message",
+    [
+        ([], {}, "empty"),
+        ([[], []], {}, "empty"),
+        ([["a", "b"]], {"min_count": 5}, "lower min_count"),
+        ([["a", "b"]], {"window": 0}, "window"),
+        ([["a", "b"]], {"negative": 0, "hs": 0}, "hs=1"),
+        (["a sentence as a string"], {}, "split it first"),
+        (iter([["a"]]), {}, "one-shot iterator"),
+        ("/no/such/file.txt", {}, "not a file"),
+        ([["a", "b"]], {"vector_size": 0}, "vector_size"),
+    ],
+)
 def test_bad_input_raises_a_clear_error(sentences, params, message):
     with pytest.raises((ValueError, TypeError, FileNotFoundError), match=message):
         Word2Vec(sentences, **params)
@@ -187,7 +196,11 @@ def test_bad_input_raises_a_clear_error(sentences, params, message):
 
 def test_unknown_query_words_raise(pair):
     ours, _ = pair
-    for call in (lambda: ours.most_similar("xyzzyq"), lambda: ours.similarity("king", "xyzzyq"),
-                 lambda: ours.doesnt_match(["king", "xyzzyq"]), lambda: ours["xyzzyq"]):
+    for call in (
+        lambda: ours.most_similar("xyzzyq"),
+        lambda: ours.similarity("king", "xyzzyq"),
+        lambda: ours.doesnt_match(["king", "xyzzyq"]),
+        lambda: ours["xyzzyq"],
+    ):
         with pytest.raises(UnknownWordError, match="not in the vocabulary.*min_count"):
             call()

@@ -1,4 +1,5 @@
 """Word2Vec's preprocessing equals gensim's arrays: vocabulary, keep thresholds, negatives, Huffman codes."""
+
 from __future__ import annotations
 
 import math
@@ -7,9 +8,8 @@ import numpy as np
 import pytest
 
 from minembed.word2vec import Word2Vec
-from minembed.word2vec.kernels import draws, draws_numpy
+from minembed.word2vec.kernels import draws, draws_numpy, subsample_numpy
 from minembed.word2vec.kernels import subsample as subsample_kernel
-from minembed.word2vec.kernels import subsample_numpy
 from minembed.word2vec.vocab import negative_guide
 from reference import gensim_ref
 from reference.shared import corpus_paths

@@ -13,6 +13,7 @@ context_stop). A sentence longer than a batch is cut into segments whose context
 window, so no word is dropped and no window is cut (gensim silently truncates sentences at
 10,000 words).
 """
+
 from __future__ import annotations
 
 import os
@@ -33,20 +34,27 @@ def check_corpus(corpus) -> object:
         raise ValueError("no corpus: pass sentences (token lists, a file path or a token-id array)")
     if isinstance(corpus, (str, os.PathLike)):
         if not os.path.isfile(corpus):
-            raise FileNotFoundError(f"sentences={os.fspath(corpus)!r} is not a file; pass a text file with one "
-                                    "sentence per line, or the sentences themselves as lists of tokens")
+            raise FileNotFoundError(
+                f"sentences={os.fspath(corpus)!r} is not a file; pass a text file with one "
+                "sentence per line, or the sentences themselves as lists of tokens"
+            )
         return corpus
     if isinstance(corpus, np.ndarray):
         if corpus.dtype.kind not in "iu" or corpus.ndim not in (1, 2):
-            raise TypeError(f"a token-id array must be 1-D or 2-D integer, got dtype {corpus.dtype} and shape "
-                            f"{corpus.shape}")
+            raise TypeError(
+                f"a token-id array must be 1-D or 2-D integer, got dtype {corpus.dtype} and shape {corpus.shape}"
+            )
         return corpus
     if isinstance(corpus, (bytes, dict)) or not isinstance(corpus, Iterable):
-        raise TypeError(f"sentences must be an iterable of token lists, a file path or a token-id array, "
-                        f"got {type(corpus).__name__}")
+        raise TypeError(
+            f"sentences must be an iterable of token lists, a file path or a token-id array, "
+            f"got {type(corpus).__name__}"
+        )
     if isinstance(corpus, Iterator):
-        raise TypeError("sentences is a one-shot iterator, but training reads the corpus once per epoch (plus once "
-                        "for the vocabulary): pass a list, or an object whose __iter__ starts over")
+        raise TypeError(
+            "sentences is a one-shot iterator, but training reads the corpus once per epoch (plus once "
+            "for the vocabulary): pass a list, or an object whose __iter__ starts over"
+        )
     return corpus
 
 
@@ -63,8 +71,10 @@ def token_sentences(corpus) -> Iterator:
     else:
         for number, sentence in enumerate(corpus):
             if isinstance(sentence, (str, bytes)):
-                raise TypeError(f"sentence #{number} is a {type(sentence).__name__}, not a list of tokens: "
-                                "split it first (e.g. line.split()), or pass the file's path instead")
+                raise TypeError(
+                    f"sentence #{number} is a {type(sentence).__name__}, not a list of tokens: "
+                    "split it first (e.g. line.split()), or pass the file's path instead"
+                )
             yield sentence
 
 
@@ -107,8 +117,9 @@ def raw_batches(corpus, key_to_index: dict, batch_words: int = BATCH_WORDS) -> I
         yield np.array(flat, np.int32), np.cumsum(lengths), len(flat)
 
 
-def training_batches(raw, sample_ints, sample: bool, seeds: Iterator[int], window: int,
-                     batch_words: int = BATCH_WORDS) -> Iterator[Batch]:
+def training_batches(
+    raw, sample_ints, sample: bool, seeds: Iterator[int], window: int, batch_words: int = BATCH_WORDS
+) -> Iterator[Batch]:
     """Drop unknown words, subsample, cut into segments of at most batch_words centres."""
     ids, offsets, raw_words = raw
     known = ids >= 0
@@ -119,8 +130,9 @@ def training_batches(raw, sample_ints, sample: bool, seeds: Iterator[int], windo
     segments = []
     for start, stop in zip(offsets[:-1].tolist(), offsets[1:].tolist()):
         for cut in range(start, stop, batch_words):
-            segments.append((max(start, cut - window), cut, min(stop, cut + batch_words),
-                             min(stop, cut + batch_words + window)))
+            segments.append(
+                (max(start, cut - window), cut, min(stop, cut + batch_words), min(stop, cut + batch_words + window))
+            )
     if not segments or ids.shape[0] == 0:
         return
     segments = np.array(segments, np.int64)

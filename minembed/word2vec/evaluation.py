@@ -3,6 +3,7 @@
 Both consider only the restrict_vocab most frequent words; with case_insensitive, words are
 compared upper-cased and an upper-cased form maps to its most frequent original spelling.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -59,8 +60,9 @@ def _unit_rows(kv, indices) -> np.ndarray:
     return kv.vectors[indices] / kv.norms[indices][:, None]
 
 
-def evaluate_word_pairs(kv, path, delimiter="\t", restrict_vocab=300000, case_insensitive=True,
-                        dummy4unknown=False) -> WordPairsResult:
+def evaluate_word_pairs(
+    kv, path, delimiter="\t", restrict_vocab=300000, case_insensitive=True, dummy4unknown=False
+) -> WordPairsResult:
     allowed = _allowed_vocab(kv, restrict_vocab, case_insensitive)
     gold, model, oov = [], [], 0
     with open(path, encoding="utf-8") as lines:
@@ -82,8 +84,10 @@ def evaluate_word_pairs(kv, path, delimiter="\t", restrict_vocab=300000, case_in
             va, vb = kv.vectors[allowed[a]], kv.vectors[allowed[b]]
             model.append(float(np.dot(va / np.linalg.norm(va), vb / np.linalg.norm(vb))))
     if len(gold) < 2:
-        raise ValueError(f"{path}: fewer than two word pairs have both words in the vocabulary; train on more text "
-                         "or lower min_count")
+        raise ValueError(
+            f"{path}: fewer than two word pairs have both words in the vocabulary; train on more text "
+            "or lower min_count"
+        )
     oov_ratio = oov / len(gold) * 100 if dummy4unknown else oov / (len(gold) + oov) * 100
     return WordPairsResult(pearson(gold, model), spearman(gold, model), float(oov_ratio))
 

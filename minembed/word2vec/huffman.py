@@ -7,6 +7,7 @@ code 0, the right child code 1, and every inner node on the way appends its poin
 Ties between equal counts therefore fall where heapq's sift puts them; we use the same heapq
 with the same comparison, so the codes match gensim's bit for bit.
 """
+
 from __future__ import annotations
 
 import heapq

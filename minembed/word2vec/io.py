@@ -7,6 +7,7 @@ not; the reader accepts both. Words are UTF-8 and must not contain whitespace.
 Saving writes a temporary file in the same folder and renames it into place, so a failure never
 leaves a half-written file.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -40,8 +41,10 @@ def save_word2vec_format(kv: KeyedVectors, path, binary: bool = False) -> None:
     for word in kv.index_to_key:
         text = str(word)
         if not text or any(ch.isspace() for ch in text):
-            raise ValueError(f"word {text!r} is empty or contains whitespace, which the word2vec format cannot "
-                             "store: rename it before saving")
+            raise ValueError(
+                f"word {text!r} is empty or contains whitespace, which the word2vec format cannot "
+                "store: rename it before saving"
+            )
     vectors = np.ascontiguousarray(kv.vectors, dtype="<f4")
     with _atomic_write(path) as out:
         out.write(f"{len(kv)} {kv.vector_size}\n".encode())
@@ -101,5 +104,6 @@ def load_word2vec_format(path, binary: bool = False) -> KeyedVectors:
         if word not in seen:  # gensim keeps the first of duplicate words
             seen[word] = len(keep)
             keep.append(i)
-    return KeyedVectors(list(seen), vectors[keep] if len(keep) != size else vectors,
-                        counts=np.arange(len(keep), 0, -1, dtype=np.int64))
+    return KeyedVectors(
+        list(seen), vectors[keep] if len(keep) != size else vectors, counts=np.arange(len(keep), 0, -1, dtype=np.int64)
+    )

@@ -4,6 +4,7 @@ vectors (V, D) float32 (a view of the model's input table while training), index
 (words by descending count), key_to_index, counts. Queries raise UnknownWordError (a KeyError)
 for a word outside the vocabulary instead of ignoring it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -39,8 +40,9 @@ class KeyedVectors:
         if len(self.key_to_index) != len(self.index_to_key):
             raise ValueError("words must be distinct")
         self.vectors = vectors
-        self.counts = (np.asarray(counts, np.int64) if counts is not None
-                       else np.arange(len(words), 0, -1, dtype=np.int64))
+        self.counts = (
+            np.asarray(counts, np.int64) if counts is not None else np.arange(len(words), 0, -1, dtype=np.int64)
+        )
         self.norms: np.ndarray | None = None
 
     @property
@@ -92,10 +94,16 @@ class KeyedVectors:
         """The topn words nearest (cosine) to mean(positive) - mean(negative) of unit vectors, as
         [(word, similarity)], the query words left out. positive/negative: a word, a vector, or a list
         of words, vectors or (word, weight) pairs. topn=None returns all similarities (V,)."""
-        positive = [positive] if isinstance(positive, (str, np.ndarray)) or not isinstance(positive, Sequence) \
+        positive = (
+            [positive]
+            if isinstance(positive, (str, np.ndarray)) or not isinstance(positive, Sequence)
             else list(positive)
-        negative = [negative] if isinstance(negative, (str, np.ndarray)) or not isinstance(negative, Sequence) \
+        )
+        negative = (
+            [negative]
+            if isinstance(negative, (str, np.ndarray)) or not isinstance(negative, Sequence)
             else list(negative)
+        )
         if not positive and not negative:
             raise ValueError("most_similar needs at least one positive or negative word")
         if topn is not None and topn < 1:
@@ -131,18 +139,25 @@ class KeyedVectors:
             raise ValueError("doesnt_match needs a non-empty list of words")
         vectors = np.vstack([self.get_vector(word, norm=True) for word in words]).astype(np.float32)
         mean = self._mean_unit(list(vectors), np.ones(len(words)))
-        return sorted(zip((vectors @ mean).tolist(), words))[0][1]
+        return min(zip((vectors @ mean).tolist(), words))[1]
 
-    def evaluate_word_pairs(self, path, delimiter: str = "\t", restrict_vocab: int = 300000,
-                            case_insensitive: bool = True, dummy4unknown: bool = False):
+    def evaluate_word_pairs(
+        self,
+        path,
+        delimiter: str = "\t",
+        restrict_vocab: int = 300000,
+        case_insensitive: bool = True,
+        dummy4unknown: bool = False,
+    ):
         """Spearman and Pearson correlation with human similarity judgements (gensim's file format
         and rules); returns WordPairsResult(pearson, spearman, oov_ratio %)."""
         from minembed.word2vec.evaluation import evaluate_word_pairs
 
         return evaluate_word_pairs(self, path, delimiter, restrict_vocab, case_insensitive, dummy4unknown)
 
-    def evaluate_word_analogies(self, path, restrict_vocab: int = 300000, case_insensitive: bool = True,
-                                dummy4unknown: bool = False):
+    def evaluate_word_analogies(
+        self, path, restrict_vocab: int = 300000, case_insensitive: bool = True, dummy4unknown: bool = False
+    ):
         """Accuracy on a: b :: c: d questions (questions-words.txt format) by 3CosAdd over the
         restrict_vocab most frequent words; returns (accuracy, sections) as gensim does."""
         from minembed.word2vec.evaluation import evaluate_word_analogies

@@ -11,6 +11,7 @@ interleaving of updates changes from run to run, so results are not bit-for-bit 
 (seeded by seed, epoch and batch number), so with workers=1 and a fixed seed a run is
 reproducible bit for bit.
 """
+
 from __future__ import annotations
 
 import queue
@@ -24,10 +25,10 @@ import numpy as np
 from minembed.nn import Embedding
 from minembed.word2vec import corpus as corpus_module
 from minembed.word2vec.huffman import huffman_codes
-from minembed.word2vec.keyed_vectors import KeyedVectors
 from minembed.word2vec.kernels.cbow import train_cbow_batch
 from minembed.word2vec.kernels.skipgram import train_sg_batch
 from minembed.word2vec.kernels.tables import batch_seed, sigmoid_tables
+from minembed.word2vec.keyed_vectors import KeyedVectors
 from minembed.word2vec.vocab import (
     count_ids,
     count_words,
@@ -46,7 +47,7 @@ def _check_int(name: str, value, minimum: int, fix: str) -> int:
 
 def _check_float(name: str, value, minimum: float, fix: str, strict: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise ValueError(f"{name} must be a number, got {value!r}: {fix}")
+        raise TypeError(f"{name} must be a number, got {value!r}: {fix}")
     if not np.isfinite(value) or value < minimum or (strict and value == minimum):
         raise ValueError(f"{name} must be {'>' if strict else '>='} {minimum}, got {value!r}: {fix}")
     return float(value)
@@ -96,8 +97,9 @@ class Word2Vec:
         self.window = _check_int("window", window, 1, "a window of 0 has no context words; use e.g. window=5")
         self.min_count = _check_int("min_count", min_count, 1, "use min_count=1 to keep every word")
         if sg not in (0, 1) or hs not in (0, 1) or cbow_mean not in (0, 1):
-            raise ValueError(f"sg, hs and cbow_mean must each be 0 or 1, got sg={sg!r}, hs={hs!r}, "
-                             f"cbow_mean={cbow_mean!r}")
+            raise ValueError(
+                f"sg, hs and cbow_mean must each be 0 or 1, got sg={sg!r}, hs={hs!r}, cbow_mean={cbow_mean!r}"
+            )
         self.sg, self.hs, self.cbow_mean = int(sg), int(hs), int(cbow_mean)
         self.negative = _check_int("negative", negative, 0, "use negative=5, or negative=0 with hs=1")
         if not self.hs and not self.negative:
@@ -129,15 +131,21 @@ class Word2Vec:
         if isinstance(corpus, np.ndarray) and not self.max_vocab_size:
             if corpus.size and corpus.min() < 0:
                 raise ValueError("token ids must be non-negative; got a negative id in sentences")
-            counts, total, n_sentences = count_ids(corpus.ravel()), corpus.size, (1 if corpus.ndim == 1 else len(corpus))
+            counts, total, n_sentences = (
+                count_ids(corpus.ravel()),
+                corpus.size,
+                (1 if corpus.ndim == 1 else len(corpus)),
+            )
         else:
             counts, total, n_sentences = count_words(corpus_module.token_sentences(corpus), self.max_vocab_size)
         if total == 0:
             raise ValueError("the corpus is empty (no words in any sentence): pass sentences with tokens in them")
         words, word_counts = sorted_vocabulary(counts, self.min_count)
         if not words:
-            raise ValueError(f"no word occurs min_count={self.min_count} times (the most frequent occurs "
-                             f"{max(counts.values())} times): lower min_count or train on more text")
+            raise ValueError(
+                f"no word occurs min_count={self.min_count} times (the most frequent occurs "
+                f"{max(counts.values())} times): lower min_count or train on more text"
+            )
         self.corpus = corpus
         self.corpus_total_words = total
         self.corpus_count = n_sentences
@@ -148,8 +156,11 @@ class Word2Vec:
         if self.hs:
             self.codes, self.points, self.code_lengths = huffman_codes(word_counts)
         else:
-            self.codes, self.points, self.code_lengths = (np.zeros((1, 1), np.uint8), np.zeros((1, 1), np.int32),
-                                                          np.zeros(1, np.int32))
+            self.codes, self.points, self.code_lengths = (
+                np.zeros((1, 1), np.uint8),
+                np.zeros((1, 1), np.int32),
+                np.zeros(1, np.int32),
+            )
         self._make_tables(len(words))
         self.wv = KeyedVectors(words, self.input_embedding.weight, counts=word_counts)
         return self
@@ -220,8 +231,23 @@ class Word2Vec:
         syn1neg = self.output_embedding.weight if self.negative else syn0
         syn1 = self.hs_embedding.weight if self.hs else syn0
         alpha = np.float32(batch.alpha)
-        common = (syn0, syn1neg, syn1, batch.ids, batch.segments, self.window, self.shrink_windows, self.negative,
-                  self.cum_table, self.negative_guide, self.negative_guide_shift, bool(self.hs), self.points, self.codes, self.code_lengths)
+        common = (
+            syn0,
+            syn1neg,
+            syn1,
+            batch.ids,
+            batch.segments,
+            self.window,
+            self.shrink_windows,
+            self.negative,
+            self.cum_table,
+            self.negative_guide,
+            self.negative_guide_shift,
+            bool(self.hs),
+            self.points,
+            self.codes,
+            self.code_lengths,
+        )
         if self.sg:
             return train_sg_batch(*common, alpha, batch.seed, exp_table, log_table)
         return train_cbow_batch(*common, bool(self.cbow_mean), alpha, batch.seed, exp_table, log_table)
@@ -245,7 +271,7 @@ class Word2Vec:
                     trained[slot] += centres
                     if bar is not None:
                         bar.update(batch.raw_words)
-                except BaseException as error:  # re-raised in the calling thread
+                except BaseException as error:  # noqa: BLE001 - handed to the calling thread, which re-raises it
                     errors.append(error)
 
         threads = [threading.Thread(target=work, args=(slot,), daemon=True) for slot in range(self.workers)]
@@ -265,12 +291,14 @@ class Word2Vec:
                 thread.join()
         if errors:
             raise errors[0]
-        return float(sum(losses)), int(sum(trained)), int(round(raw_words))
+        return float(sum(losses)), int(sum(trained)), round(raw_words)
 
     def __repr__(self) -> str:
         size = len(self.wv) if self.wv is not None else 0
-        return (f"Word2Vec(vocab={size}, vector_size={self.vector_size}, window={self.window}, sg={self.sg}, "
-                f"hs={self.hs}, negative={self.negative})")
+        return (
+            f"Word2Vec(vocab={size}, vector_size={self.vector_size}, window={self.window}, sg={self.sg}, "
+            f"hs={self.hs}, negative={self.negative})"
+        )
 
 
 def _call(callbacks, method: str, model) -> None:

@@ -1,4 +1,5 @@
 """PCA to two dimensions, for a scatter plot of word vectors."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -9,6 +9,7 @@
   of count c is kept with probability min(1, (sqrt(c / t) + 1) * t / c), t = sample * total.
 - negative_table: cumulative count**ns_exponent, scaled to 2**31 - 1 (gensim's cum_table).
 """
+
 from __future__ import annotations
 
 from collections import Counter

@@ -5,6 +5,7 @@ skipgram:   a whole batch of sentences for skip-gram (windows, negatives drawn i
 cbow:       the same for CBOW
 subsample:  the per-occurrence keep/drop draw
 """
+
 from minembed.kernels._cache import ensure_numba_cache_dir
 
 ensure_numba_cache_dir()

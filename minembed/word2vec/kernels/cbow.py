@@ -5,6 +5,7 @@ j in [i - window + b, i + window - b], j != i, are summed (and averaged if cbow_
 hidden vector that predicts the centre (hierarchical softmax if hs, then `negative` negatives).
 Returns (loss: float64 sum over the batch, centres trained).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +18,26 @@ from minembed.word2vec.kernels.steps import cbow_hs_step, cbow_ns_step
 
 @njit(nogil=True, cache=True)
 def train_cbow_batch(
-    syn0, syn1neg, syn1, ids, segments, window, shrink_windows, negative, cum_table, guide, guide_shift, hs,
-    points, codes, code_lengths, cbow_mean, alpha, seed, exp_table, log_table,
+    syn0,
+    syn1neg,
+    syn1,
+    ids,
+    segments,
+    window,
+    shrink_windows,
+    negative,
+    cum_table,
+    guide,
+    guide_shift,
+    hs,
+    points,
+    codes,
+    code_lengths,
+    cbow_mean,
+    alpha,
+    seed,
+    exp_table,
+    log_table,
 ):
     dim = syn0.shape[1]
     work = np.empty(dim, np.float32)
@@ -46,8 +65,21 @@ def train_cbow_batch(
             centres += 1
             if hs:
                 loss += cbow_hs_step(
-                    syn0, syn1, contexts, n_contexts, centre, points, codes, code_lengths, cbow_mean,
-                    alpha, hidden, work, False, exp_table, log_table,
+                    syn0,
+                    syn1,
+                    contexts,
+                    n_contexts,
+                    centre,
+                    points,
+                    codes,
+                    code_lengths,
+                    cbow_mean,
+                    alpha,
+                    hidden,
+                    work,
+                    False,
+                    exp_table,
+                    log_table,
                 )
             if negative > 0:
                 targets[0] = centre
@@ -56,7 +88,18 @@ def train_cbow_batch(
                     targets[t] = target
                     prefetch_row(syn1neg, target)  # loads while the context rows are summed
                 loss += cbow_ns_step(
-                    syn0, syn1neg, contexts, n_contexts, targets, negative + 1, cbow_mean, alpha, hidden, work, False,
-                    exp_table, log_table,
+                    syn0,
+                    syn1neg,
+                    contexts,
+                    n_contexts,
+                    targets,
+                    negative + 1,
+                    cbow_mean,
+                    alpha,
+                    hidden,
+                    work,
+                    False,
+                    exp_table,
+                    log_table,
                 )
     return loss, centres

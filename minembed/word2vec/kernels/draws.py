@@ -3,6 +3,7 @@
 State: a 48-bit LCG, next = next * 25214903917 + 11 (mod 2**48); a draw uses its bits 16..47
 and then advances the state, as gensim's random_int32 does.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Readable twin of draws.py: the same LCG on Python ints."""
+
 from __future__ import annotations
 
 import bisect

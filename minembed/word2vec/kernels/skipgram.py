@@ -10,6 +10,7 @@ softmax (if hs) then `negative` fresh negatives (if negative > 0), gensim's orde
 pairs are drawn before its first pair is trained (same draws, same order), so their rows can be prefetched.
 Returns (loss: float64 sum over the batch, centres trained).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,25 @@ from minembed.word2vec.kernels.steps import sg_hs_step, sg_ns_step
 
 @njit(nogil=True, cache=True)
 def train_sg_batch(
-    syn0, syn1neg, syn1, ids, segments, window, shrink_windows, negative, cum_table, guide, guide_shift, hs,
-    points, codes, code_lengths, alpha, seed, exp_table, log_table,
+    syn0,
+    syn1neg,
+    syn1,
+    ids,
+    segments,
+    window,
+    shrink_windows,
+    negative,
+    cum_table,
+    guide,
+    guide_shift,
+    hs,
+    points,
+    codes,
+    code_lengths,
+    alpha,
+    seed,
+    exp_table,
+    log_table,
 ):
     work = np.empty(syn0.shape[1], np.float32)
     targets = np.empty((2 * window, negative + 1), np.int64)
@@ -60,8 +78,18 @@ def train_sg_batch(
                     continue
                 if hs:
                     loss += sg_hs_step(
-                        syn0, syn1, ids[j], centre, points, codes, code_lengths, alpha, work, False,
-                        exp_table, log_table,
+                        syn0,
+                        syn1,
+                        ids[j],
+                        centre,
+                        points,
+                        codes,
+                        code_lengths,
+                        alpha,
+                        work,
+                        False,
+                        exp_table,
+                        log_table,
                     )
                 if negative > 0:
                     loss += sg_ns_step(

@@ -15,6 +15,7 @@ references do this. Readable twin: steps_numpy.py (same signatures).
 `fastmath` allows reassociation only (so the 100-long dot products vectorise like BLAS sdot);
 the compiled order is fixed, so one thread stays bit-for-bit reproducible.
 """
+
 from __future__ import annotations
 
 import math
@@ -100,7 +101,11 @@ def sg_ns_step(syn0, syn1neg, context, targets, n_targets, alpha, work, exact, e
         if t > 0 and target == centre:
             continue
         g, pair_loss, trained = _gradient_and_loss(
-            _dot_rows(syn0, context, syn1neg, target), np.float32(1.0 if t == 0 else 0.0), alpha, exact, exp_table,
+            _dot_rows(syn0, context, syn1neg, target),
+            np.float32(1.0 if t == 0 else 0.0),
+            alpha,
+            exact,
+            exp_table,
             log_table,
         )
         if not trained:
@@ -186,8 +191,21 @@ def cbow_ns_step(
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH)
 def cbow_hs_step(
-    syn0, syn1, contexts, n_contexts, word, points, codes, code_lengths, cbow_mean, alpha, hidden, work, exact,
-    exp_table, log_table,
+    syn0,
+    syn1,
+    contexts,
+    n_contexts,
+    word,
+    points,
+    codes,
+    code_lengths,
+    cbow_mean,
+    alpha,
+    hidden,
+    work,
+    exact,
+    exp_table,
+    log_table,
 ):
     """CBOW, hierarchical softmax: the context mean (or sum) walks the centre word's Huffman path."""
     inv_count = _cbow_hidden(syn0, contexts, n_contexts, cbow_mean, hidden)

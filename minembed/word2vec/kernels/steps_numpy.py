@@ -6,6 +6,7 @@ word2vec's: targets are trained one after another (each output row is updated be
 target is scored), the input side's gradient is summed over the targets and applied at the end.
 Same signatures as the kernels; `work`/`hidden` are scratch buffers the kernels need (unused here).
 """
+
 from __future__ import annotations
 
 import math
@@ -112,8 +113,21 @@ def cbow_ns_step(
 
 
 def cbow_hs_step(
-    syn0, syn1, contexts, n_contexts, word, points, codes, code_lengths, cbow_mean, alpha, hidden, work, exact,
-    exp_table, log_table,
+    syn0,
+    syn1,
+    contexts,
+    n_contexts,
+    word,
+    points,
+    codes,
+    code_lengths,
+    cbow_mean,
+    alpha,
+    hidden,
+    work,
+    exact,
+    exp_table,
+    log_table,
 ):
     pairs = _path_targets(word, points, codes, code_lengths)
     return _cbow(syn0, syn1, contexts, n_contexts, pairs, cbow_mean, alpha, exact, exp_table, log_table)

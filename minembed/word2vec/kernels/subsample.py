@@ -4,6 +4,7 @@ ids (N,) int32 with sentence offsets (S + 1,) int64 -> (kept ids, kept offsets):
 when sample_ints[w] >= the next 32-bit LCG draw, i.e. with probability about
 sample_ints[w] / 2**32 (gensim's `sample_int`, one draw per occurrence, before windowing).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Readable twin of subsample.py."""
+
 from __future__ import annotations
 
 import numpy as np

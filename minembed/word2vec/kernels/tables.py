@@ -4,6 +4,7 @@ EXP_TABLE[i] = sigmoid(x) at x = (i / 1000 * 2 - 1) * 6, float32, 1000 entries o
 a score f_dot is looked up at int((f_dot + 6) * 83) (83 = 1000 // 6 // 2, C integer division,
 as both references compute it). Scores outside (-6, 6) are skipped, as gensim does.
 """
+
 from __future__ import annotations
 
 import numpy as np
