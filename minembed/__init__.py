@@ -35,6 +35,7 @@ __all__ = [
     "Encoding",
     "SimpleTokenizer",
     "Vocab",
+    "Word2Vec",
     "__version__",
     "data",
     "get_encoding",
@@ -45,7 +46,6 @@ __all__ = [
     "tokenizers",
     "train_bpe",
     "word2vec",
-    "Word2Vec",
 ]
 
 
