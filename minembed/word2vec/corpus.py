@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 
@@ -104,17 +104,29 @@ def raw_batches(corpus, key_to_index: dict, batch_words: int = BATCH_WORDS) -> I
             ids = lookup[chunk.astype(np.int64).ravel()]
             yield ids, np.arange(chunk.shape[0] + 1, dtype=np.int64) * width, ids.shape[0]
         return
-    get = key_to_index.get
+    lookup = _IdLookup(key_to_index)
     flat: list = []
     lengths = [0]
     for sentence in token_sentences(corpus):
-        flat.extend(map(get, sentence, repeat(-1)))
+        flat += sentence  # the words themselves: mapping them is done once per batch, in C
         lengths.append(len(sentence))
         if len(flat) >= batch_words:
-            yield np.array(flat, np.int32), np.cumsum(lengths), len(flat)
+            yield lookup.ids(flat), np.cumsum(lengths), len(flat)
             flat, lengths = [], [0]
     if flat:
-        yield np.array(flat, np.int32), np.cumsum(lengths), len(flat)
+        yield lookup.ids(flat), np.cumsum(lengths), len(flat)
+
+
+class _IdLookup(dict):
+    """word -> index, -1 for unknown words; ids(words) maps a whole list with one C-level call."""
+
+    def __missing__(self, word) -> int:
+        return -1
+
+    def ids(self, words: list) -> np.ndarray:
+        if len(words) == 1:
+            return np.array([self[words[0]]], np.int32)
+        return np.array(itemgetter(*words)(self), np.int32)
 
 
 def training_batches(
@@ -127,24 +139,46 @@ def training_batches(
     ids, offsets = ids[known], kept_before[offsets]
     if sample:
         ids, offsets = subsample(ids, offsets, sample_ints, next(seeds))
+    starts, stops = offsets[:-1], offsets[1:]
+    nonempty = stops > starts
+    starts, stops = starts[nonempty], stops[nonempty]
+    if starts.shape[0] == 0:
+        return
+    if int((stops - starts).max()) <= batch_words:  # the usual case: every sentence is one segment
+        segments = np.column_stack([starts, starts, stops, stops])
+    else:
+        segments = np.array(_cut_long_sentences(starts.tolist(), stops.tolist(), window, batch_words), np.int64)
+    centres = segments[:, 2] - segments[:, 1]
+    per_centre = raw_words / int(centres.sum())
+    if int(centres.sum()) <= 2 * batch_words and centres.shape[0] > 0 and int(centres.max()) < batch_words:
+        groups = [(0, len(segments))]  # a raw batch's sentences fit in one kernel call
+    else:
+        groups = _group_segments(centres.tolist(), batch_words)
+    for first, last in groups:
+        group = segments[first:last]
+        lo, hi = int(group[:, 0].min()), int(group[:, 3].max())
+        yield Batch(ids[lo:hi], group - lo, per_centre * int(centres[first:last].sum()))
+
+
+def _cut_long_sentences(starts, stops, window, batch_words) -> list:
+    """Segments of at most batch_words centres; a long sentence's segments see a window of context
+    on each side, so every centre keeps its whole window."""
     segments = []
-    for start, stop in zip(offsets[:-1].tolist(), offsets[1:].tolist()):
+    for start, stop in zip(starts, stops):
         for cut in range(start, stop, batch_words):
             segments.append(
                 (max(start, cut - window), cut, min(stop, cut + batch_words), min(stop, cut + batch_words + window))
             )
-    if not segments or ids.shape[0] == 0:
-        return
-    segments = np.array(segments, np.int64)
-    centres = segments[:, 2] - segments[:, 1]
-    per_centre = raw_words / max(int(centres.sum()), 1)
-    group_start = 0
-    total = 0
-    for s in range(len(segments) + 1):
-        if s == len(segments) or (total + centres[s] > batch_words and total > 0):
-            group = segments[group_start:s]
-            lo, hi = int(group[:, 0].min()), int(group[:, 3].max())
-            yield Batch(ids[lo:hi], group - np.array([lo, lo, lo, lo]), per_centre * total)
-            group_start, total = s, 0
-        if s < len(segments):
-            total += int(centres[s])
+    return segments
+
+
+def _group_segments(centres: list, batch_words: int) -> list:
+    """Consecutive runs of segments with about batch_words centres each: [(first, last), ...]."""
+    groups, first, total = [], 0, 0
+    for s, size in enumerate(centres):
+        if total + size > batch_words and total > 0:
+            groups.append((first, s))
+            first, total = s, 0
+        total += size
+    groups.append((first, len(centres)))
+    return groups

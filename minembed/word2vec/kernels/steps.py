@@ -89,7 +89,7 @@ def _gradient_and_loss(score, label, alpha, exact, exp_table, log_table):
     return (np.float32(label) - sigmoid) * alpha, loss, True
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
 def sg_ns_step(syn0, syn1neg, context, targets, n_targets, alpha, work, exact, exp_table, log_table):
     """Skip-gram, negative sampling: the input row of `context` predicts targets[0] (the centre word,
     label 1) against targets[1:n_targets] (negatives, label 0; a negative equal to the centre is skipped)."""
@@ -117,7 +117,7 @@ def sg_ns_step(syn0, syn1neg, context, targets, n_targets, alpha, work, exact, e
     return loss
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
 def sg_hs_step(syn0, syn1, context, word, points, codes, code_lengths, alpha, work, exact, exp_table, log_table):
     """Skip-gram, hierarchical softmax: the input row of `context` walks the Huffman path of the centre
     `word`: at inner node points[word, b] the label is 1 - codes[word, b], b < code_lengths[word]."""
@@ -137,7 +137,7 @@ def sg_hs_step(syn0, syn1, context, word, points, codes, code_lengths, alpha, wo
     return loss
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
 def _cbow_hidden(syn0, contexts, n_contexts, cbow_mean, hidden):
     """hidden = sum (or mean) of the context rows; returns 1/count (1 if no context)."""
     hidden[:] = 0
@@ -152,7 +152,7 @@ def _cbow_hidden(syn0, contexts, n_contexts, cbow_mean, hidden):
     return inv_count
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
 def _cbow_spread(syn0, contexts, n_contexts, cbow_mean, inv_count, work):
     """Add the error to every context row: as is for the mean, divided by the count for the sum
     (gensim's choice; neither is the exact gradient, which is the other way round)."""
@@ -163,7 +163,7 @@ def _cbow_spread(syn0, contexts, n_contexts, cbow_mean, inv_count, work):
         _add_to_row(np.float32(1.0), work, syn0, contexts[c])
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
 def cbow_ns_step(
     syn0, syn1neg, contexts, n_contexts, targets, n_targets, cbow_mean, alpha, hidden, work, exact, exp_table, log_table
 ):
@@ -189,7 +189,7 @@ def cbow_ns_step(
     return loss
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
 def cbow_hs_step(
     syn0,
     syn1,
