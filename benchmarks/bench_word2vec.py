@@ -90,6 +90,12 @@ def run(quick: bool = False) -> list[dict]:
     print(f"corpus: {n_words:,} words, {len(sentences):,} sentences; d=100, {epochs} epochs, seeds {seeds}")
     speeds: dict = {}
     quality: dict = {}
+    warm = sentences[:20_000]  # warm-up, the same on both sides: imports, Numba's cache, BLAS, threads
+    for sg in (1, 0):
+        for workers in (1, 2):
+            for library in ("gensim", "minembed"):
+                for _ in range(2):
+                    _train(library, warm, {"vector_size": 100, "sg": sg, "epochs": 1, "workers": workers})
     for name, sg in (("skip-gram", 1), ("CBOW", 0)):
         for seed in seeds:
             for workers in (1, 2):
