@@ -147,6 +147,7 @@ class Word2Vec:
                 f"{max(counts.values())} times): lower min_count or train on more text"
             )
         self.corpus = corpus
+        self._cached_ids = None  # ids depend on the vocabulary
         self.corpus_total_words = total
         self.corpus_count = n_sentences
         self.counts = word_counts
@@ -195,6 +196,7 @@ class Word2Vec:
         exp_table, log_table = sigmoid_tables()
         trained = raw = 0
         bar = _progress_bar(epochs * self.corpus_total_words)
+        self._cached_ids = None
         try:
             for epoch in range(epochs):
                 _call(callbacks, "on_epoch_begin", self)
@@ -206,6 +208,7 @@ class Word2Vec:
                     bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.4g}")
                 _call(callbacks, "on_epoch_end", self)
         finally:
+            self._cached_ids = None
             if bar is not None:
                 bar.close()
         _call(callbacks, "on_train_end", self)
@@ -219,12 +222,24 @@ class Word2Vec:
     def _batches(self, corpus, epoch: int, epochs: int):
         seeds = (batch_seed(self.seed, epoch, n) for n in count())
         words_done = 0.0
-        for raw in corpus_module.raw_batches(corpus, self.wv.key_to_index):
+        for raw in self._raw_batches(corpus):
             for batch in corpus_module.training_batches(raw, self.sample_ints, self.sample > 0, seeds, self.window):
                 batch.alpha = self._alpha(epoch, epochs, words_done)
                 batch.seed = next(seeds)
                 words_done += batch.raw_words
                 yield batch
+
+    def _raw_batches(self, corpus):
+        """The corpus as id batches. A list or tuple of sentences is already in memory, so its ids
+        (4 bytes a word) are computed on the first pass of a train() call and reused by its next
+        passes (then dropped); files and other iterables are read again on every pass."""
+        if not isinstance(corpus, (list, tuple)):
+            return corpus_module.raw_batches(corpus, self.wv.key_to_index)
+        cached = getattr(self, "_cached_ids", None)
+        if cached is None or cached[0] is not corpus or cached[1] != len(corpus):
+            cached = (corpus, len(corpus), list(corpus_module.raw_batches(corpus, self.wv.key_to_index)))
+            self._cached_ids = cached
+        return cached[2]
 
     def _run_batch(self, batch, exp_table, log_table) -> tuple[float, int]:
         syn0 = self.input_embedding.weight
