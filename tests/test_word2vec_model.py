@@ -204,3 +204,26 @@ def test_unknown_query_words_raise(pair):
     ):
         with pytest.raises(UnknownWordError, match="not in the vocabulary.*min_count"):
             call()
+
+
+def test_long_sentences_are_cut_into_overlapping_segments_not_truncated():
+    from itertools import count
+
+    from minembed.word2vec.corpus import training_batches
+
+    ids = np.arange(25_000, dtype=np.int32) % 7
+    offsets = np.array([0, 3, 25_000], np.int64)  # a short sentence, then a 24,997-word one
+    batches = list(training_batches((ids, offsets, 25_000), None, False, count(), window=5, batch_words=10_000))
+    centres = []
+    for batch in batches:
+        for context_start, start, stop, context_stop in batch.segments:
+            centres.extend(range(start, stop))
+            window_words = batch.ids[context_start:context_stop]
+            assert len(window_words) == (context_stop - context_start)
+    assert len(centres) == 25_000  # every word is a centre exactly once
+    assert sum(b.raw_words for b in batches) == pytest.approx(25_000)
+    assert max(int((b.segments[:, 2] - b.segments[:, 1]).sum()) for b in batches) <= 10_000
+    # the long sentence is cut twice; each cut leaves 5 words of context on its other side
+    segments = [s for b in batches for s in b.segments]
+    assert sum(s[1] - s[0] == 5 for s in segments) == 2
+    assert sum(s[3] - s[2] == 5 for s in segments) == 2
