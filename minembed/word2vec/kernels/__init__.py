@@ -4,6 +4,7 @@ steps:      one training step (skip-gram / CBOW, negative sampling / hierarchica
 skipgram:   a whole batch of sentences for skip-gram (windows, negatives drawn inside)
 cbow:       the same for CBOW
 subsample:  the per-occurrence keep/drop draw
+draws:      word2vec's LCG (window reductions, guided negative draws); tables: the sigmoid tables
 """
 
 from minembed.kernels._cache import ensure_numba_cache_dir
