@@ -31,12 +31,15 @@ _EXPORTS = {
     "manual_seed": ("minembed.random.generator", "manual_seed"),
     "optim": ("minembed.optim", None),
     "models": ("minembed.models", None),
+    "word2vec": ("minembed.word2vec", None),
+    "Word2Vec": ("minembed.word2vec.model", "Word2Vec"),
 }
 
 __all__ = [
     "Encoding",
     "SimpleTokenizer",
     "Vocab",
+    "Word2Vec",
     "__version__",
     "data",
     "get_encoding",
@@ -50,6 +53,7 @@ __all__ = [
     "random",
     "tokenizers",
     "train_bpe",
+    "word2vec",
 ]
 
 
@@ -69,7 +73,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs, which do not run __getattr__
-    from minembed import data, models, nn, optim, random, tokenizers
+    from minembed import data, models, nn, optim, random, tokenizers, word2vec
     from minembed.random.generator import manual_seed
     from minembed.tokenizers.encoding import Encoding
     from minembed.tokenizers.formats import load_encoding, load_tiktoken_bpe
@@ -77,3 +81,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs, which do not run __getattr__
     from minembed.tokenizers.simple import SimpleTokenizer
     from minembed.tokenizers.train import train_bpe
     from minembed.tokenizers.vocab import Vocab
+    from minembed.word2vec import Word2Vec

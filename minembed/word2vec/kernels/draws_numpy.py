@@ -1,0 +1,21 @@
+"""Readable twin of draws.py: the same LCG on Python ints."""
+
+from __future__ import annotations
+
+import bisect
+
+_MASK = (1 << 48) - 1
+
+
+def advance(state: int) -> int:
+    return (int(state) * 25214903917 + 11) & _MASK
+
+
+def draw_below(state: int, bound: int) -> tuple[int, int]:
+    return (int(state) >> 16) % int(bound), advance(state)
+
+
+def draw_negative(state, cum_table, guide, guide_shift) -> tuple[int, int]:
+    """The guide only speeds the kernel's search up; a plain bisect gives the same index."""
+    x = (int(state) >> 16) % int(cum_table[-1])
+    return bisect.bisect_left(cum_table.tolist(), x), advance(state)
