@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from reference import torch_random
 from reference.shared import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
@@ -15,7 +16,14 @@ def test_tour_runs_as_written(tmp_path, monkeypatch, corpora, capsys):
     (tmp_path / "corpus.txt").write_text(corpora["the-verdict.txt"], encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md#a-tour", "exec"), {})
-    assert capsys.readouterr().out.strip() == "(8, 64, 768) (50257, 768)"
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1] == "(8, 64, 768) (50257, 768)"
+    # The tour opens with the course's example: torch's own table, printed by minembed.
+    (torchs_table,) = torch_random.module_init("Embedding", 123, num_embeddings=6, embedding_dim=3)
+    assert "\n".join(out[:-1]) == str(torchs_table)
+    # ... and the comment under it shows what it prints.
+    shown = re.search(r"bit for bit what torch prints:\n(.*?)\n\n", code, re.S).group(1)
+    assert shown.replace("# ", "").replace("#  ", " ") == "\n".join(out[:-1])
 
 
 def test_ci_runs_the_readme_test_command():
