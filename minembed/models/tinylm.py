@@ -23,6 +23,7 @@ import numpy as np
 
 from minembed._files import atomic_write
 from minembed.nn import LayerNorm, Linear, TokenAndPositionEmbedding
+from minembed.nn._grads import accumulate_gradient
 from minembed.nn.parameter import Parameter, named_parameters_of
 
 
@@ -131,10 +132,7 @@ class TinyLM:
             token.grad = grad_head if token.grad is None else token.grad + grad_head
         else:
             head = self.head
-            if head.grad_weight is None:
-                head.grad_weight = grad_head
-            else:
-                head.grad_weight += grad_head  # accumulate in place, as torch does
+            accumulate_gradient(head, "grad_weight", grad_head)
         grad_x = self.norm.backward(grad_hidden.reshape(self.norm._saved[0].shape))
         self.embedding.backward(grad_x)
 

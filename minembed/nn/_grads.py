@@ -1,4 +1,4 @@
-"""torch's `zero_grad(set_to_none=...)` contract, shared by the modules with gradients."""
+"""torch's gradient contract, shared by the modules: accumulate in place, and `zero_grad(set_to_none=...)`."""
 
 from __future__ import annotations
 
@@ -23,3 +23,17 @@ def reset_gradient(owner: object, name: str, set_to_none: bool) -> None:
         fill_zero(grad)  # the parallel fill kernel
     else:
         grad[...] = 0
+
+
+def accumulate_gradient(owner: object, name: str, grad: np.ndarray | None) -> None:
+    """Add `grad` into `owner.<name>` in place (as torch accumulates .grad), or set it if there is none.
+
+    In place, so that an array kept across `zero_grad(set_to_none=False)` keeps receiving the sums.
+    """
+    if grad is None:
+        return
+    current = getattr(owner, name)
+    if current is None:
+        setattr(owner, name, grad)
+    else:
+        current += grad

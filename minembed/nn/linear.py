@@ -8,7 +8,7 @@ import numpy as np
 from minembed.nn import functional as F
 from minembed.nn import init
 from minembed.nn._checks import FLOAT_DTYPES
-from minembed.nn._grads import reset_gradient
+from minembed.nn._grads import accumulate_gradient, reset_gradient
 from minembed.nn.embedding import _check_size
 from minembed.nn.parameter import Parameter
 
@@ -67,16 +67,8 @@ class Linear:
         if self._last_input is None:
             raise RuntimeError("backward() needs a forward() first: call layer(x), then layer.backward(grad)")
         grad_input, grad_weight, grad_bias = F.linear_backward(grad_output, self._last_input, self.weight, self.bias)
-        # Accumulate in place, as torch does: zero_grad(set_to_none=False) keeps the arrays.
-        if self.grad_weight is None:
-            self.grad_weight = grad_weight
-        else:
-            self.grad_weight += grad_weight
-        if grad_bias is not None:
-            if self.grad_bias is None:
-                self.grad_bias = grad_bias
-            else:
-                self.grad_bias += grad_bias
+        accumulate_gradient(self, "grad_weight", grad_weight)  # in place, as torch accumulates
+        accumulate_gradient(self, "grad_bias", grad_bias)
         return grad_input
 
     def zero_grad(self, set_to_none: bool = True) -> None:

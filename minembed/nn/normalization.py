@@ -8,7 +8,7 @@ import numpy as np
 
 from minembed.nn import functional as F
 from minembed.nn._checks import FLOAT_DTYPES
-from minembed.nn._grads import reset_gradient
+from minembed.nn._grads import accumulate_gradient, reset_gradient
 from minembed.nn.parameter import Parameter
 
 
@@ -70,17 +70,8 @@ class LayerNorm:
         grad_input, grad_weight, grad_bias = F.layer_norm_backward(
             grad_output, x_hat, rstd, len(self.normalized_shape), self.weight, self.bias is not None
         )
-        # accumulate in place, as torch does, so zero_grad(set_to_none=False) keeps the arrays
-        if grad_weight is not None:
-            if self.grad_weight is None:
-                self.grad_weight = grad_weight
-            else:
-                self.grad_weight += grad_weight
-        if grad_bias is not None:
-            if self.grad_bias is None:
-                self.grad_bias = grad_bias
-            else:
-                self.grad_bias += grad_bias
+        accumulate_gradient(self, "grad_weight", grad_weight)  # in place, as torch accumulates
+        accumulate_gradient(self, "grad_bias", grad_bias)
         return grad_input
 
     def zero_grad(self, set_to_none: bool = True) -> None:

@@ -26,11 +26,12 @@ def finish_rows(exps, logits, targets, ignore_index, smoothing, grad_scale, row_
     n, classes = exps.shape
     keep = targets != ignore_index
     total = exps.sum(axis=1, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        lse = row_max + np.log(total)
     safe = np.where(keep, targets, 0)
     picked = logits[np.arange(n), safe].astype(np.float64) if classes else np.zeros(n)
-    loss = (1.0 - smoothing) * (lse - picked) + smoothing / max(classes, 1) * (classes * lse - row_sum)
+    # An ignored row has no exps: its lse is -inf and its loss nan, both masked out just below.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lse = row_max + np.log(total)
+        loss = (1.0 - smoothing) * (lse - picked) + smoothing / max(classes, 1) * (classes * lse - row_sum)
     row_loss[:] = np.where(keep, loss, 0.0)
     if with_grad:
         dtype = exps.dtype.type
