@@ -15,6 +15,10 @@ Performance notes (2 shared cores, benchmarks/bench_rope.py; ratios against the 
   the loop over pairs (contiguous loads for split halves; stride-2 loads it de-interleaves with
   shuffles for interleaved pairs). The earlier form indexed the 3-D array x[s, t, i] with a
   division per row and did not vectorise: 0.47-0.70x LLaMA's view_as_complex form on fwd+bwd.
+  Measured after (bench_rope.py --quick, machine shared by ~7 jobs, spreads 20-160%): forward
+  0.91-2.75x, fwd+bwd 1.12-2.35x the faster torch form over two runs and three shapes; split
+  halves 4-12x HF's rotate_half. The default tables (positions 0..T-1) are cached by the caller
+  (`functional.positional`), so a call costs one pass over x and one output array.
 - the products are rounded one at a time, then subtracted (no FMA, `fastmath` off), which is
   exactly what torch's elementwise ops do, so float32 results match a torch reference that uses
   the same cos/sin tables.
