@@ -7,9 +7,10 @@ batches of about a million characters. Memory stays at (distinct pieces + a few 
 Two engines give the same counts:
 - a pattern registered in `minembed.text.patterns` (the default GPT-4 pattern, gpt2,
   cl100k, o200k) runs in Numba (`tokenizers.kernels.count`, with the matchers of
-  `minembed.text`): each batch is encoded to UTF-8, split and counted into a per-thread
+  `minembed.text`): each batch is encoded to UTF-8, split and counted into a small per-thread
   hash table without creating a Python object per piece, on `num_threads` threads (the
-  kernels release the GIL); one huge text is cut at the pattern's safe cut points
+  kernels release the GIL), and the per-thread tables are flushed into one shared table
+  (so that each distinct piece is held once, not once per thread); one huge text is cut at the pattern's safe cut points
   (`minembed.text.cuts`) so that every thread gets work;
 - any other pattern runs with the `regex` module (`findall` + `Counter`). Its matching
   needs the GIL for every piece it returns, so extra threads barely help there.
@@ -39,6 +40,10 @@ from minembed.text.patterns import pattern_id
 # Characters per batch handed to one thread: big enough to amortise the hand-off, small
 # enough that a few batches in flight cost little memory.
 BATCH_CHARS = 1 << 18
+
+# Distinct pieces a worker's own table collects before it is flushed into the shared table:
+# a few MB per worker, and few enough flushes that re-hashing the flushed pieces costs little.
+FLUSH_PIECES = 1 << 16
 
 
 def _cut_long_text(text: str, cuts: SafeCuts) -> Iterator[str]:
@@ -193,6 +198,15 @@ class PieceTable:
         n = other.n_pieces
         self.add(other.arena, other.starts[1:n + 1], n, other.counts[:n])
 
+    def packed_bytes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(bytes (T,) uint8, offsets (P+1,) int64, counts (P,) int64), copied at their exact sizes.
+
+        Exact copies rather than views, so that the table (its hash slots, hashes and the spare
+        room of its grown arrays, about 2x the data) can be freed before the merge loop runs.
+        """
+        n = self.n_pieces
+        return self.arena[: self.starts[n]].copy(), self.starts[: n + 1].copy(), self.counts[:n].copy()
+
     def packed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = self.n_pieces
         return (
@@ -230,28 +244,47 @@ def _utf8(text: str) -> bytes:
 
 
 def _count_numba(texts, pat_str: str, special_tokens: list[str], num_threads: int, progress) -> PieceTable:
-    """The threaded Numba engine: one PieceTable per worker, merged at the end."""
+    """The threaded Numba engine: small per-worker tables flushed into one shared PieceTable."""
     pattern = pattern_id(pat_str)
     classes = char_classes()
     split_specials = _special_splitter(special_tokens)
     # a cut could fall inside a special token only if the token holds whitespace
     cuts = None if any(regex.search(r"\s", token) for token in special_tokens) else safe_cuts(pat_str)
-    tables = [PieceTable() for _ in range(max(1, num_threads))]
-    work: queue.Queue = queue.Queue(maxsize=len(tables))  # bounds the batches held in memory
+    # One table holds the corpus's distinct pieces; each worker counts a batch into its own small
+    # table and flushes it into the shared one (under a lock) once it holds FLUSH_PIECES pieces.
+    # Per-worker tables that each grew to the whole vocabulary of the corpus would hold every
+    # frequent piece once per thread: on a corpus of distinct text, that doubled the memory.
+    shared = PieceTable()
+    lock = threading.Lock()
+    n_workers = max(1, num_threads)
+    work: queue.Queue = queue.Queue(maxsize=n_workers)  # bounds the batches held in memory
     errors: list[BaseException] = []
 
-    def worker(table: PieceTable) -> None:
+    def flush(table: PieceTable) -> None:
+        with lock:
+            shared.add_table(table)
+
+    def worker() -> None:
+        table = PieceTable()
         while (batch := work.get()) is not None:
             if errors:
                 continue  # drain the queue after a failure
             try:
                 n = _count_batch_numba(table, pattern, batch, classes, split_specials)
+                if table.n_pieces >= FLUSH_PIECES:
+                    flush(table)
+                    table = PieceTable()
                 if progress is not None:
                     progress(n)
             except BaseException as exc:  # re-raised in the caller's thread
                 errors.append(exc)
+        if not errors:
+            try:
+                flush(table)
+            except BaseException as exc:  # pragma: no cover - re-raised below
+                errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in tables]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(n_workers)]
     for thread in threads:
         thread.start()
     try:
@@ -266,9 +299,7 @@ def _count_numba(texts, pat_str: str, special_tokens: list[str], num_threads: in
             thread.join()
     if errors:
         raise errors[0]
-    for other in tables[1:]:
-        tables[0].add_table(other)
-    return tables[0]
+    return shared
 
 
 def count_pieces_packed(
@@ -288,3 +319,22 @@ def count_pieces_packed(
         counts = count_pieces(texts, pat_str, special_tokens=special_tokens, num_threads=num_threads, progress=progress)
         return pack_pieces(counts)
     return _count_numba(texts, pat_str, list(special_tokens), num_threads, progress).packed()
+
+
+def count_pieces_flat(
+    texts: str | Iterable[str],
+    pat_str: str,
+    *,
+    special_tokens: Iterable[str] = (),
+    num_threads: int = 2,
+    progress: Callable[[int], object] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """count_pieces_packed with the piece bytes as they are counted: uint8 for a registered pattern.
+
+    What training uses: the merge loop copies the bytes into int32 ids itself, so the int32 copy
+    of `count_pieces_packed` (4 bytes per byte of every distinct piece) is never made.
+    """
+    if pattern_id(pat_str) is None:
+        counts = count_pieces(texts, pat_str, special_tokens=special_tokens, num_threads=num_threads, progress=progress)
+        return pack_pieces(counts)
+    return _count_numba(texts, pat_str, list(special_tokens), num_threads, progress).packed_bytes()

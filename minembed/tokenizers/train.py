@@ -6,7 +6,7 @@ ids with the largest count (pairs counted over all pieces, weighted by the piece
 ties going to the smallest `(left_id, right_id)`, applied left to right without overlaps in
 every piece. The merge made k-th becomes token 256 + k; its bytes are its two parts' bytes.
 
-Two stages: `pretokenize.count_pieces_packed` (two threads over batches of the streamed
+Two stages: `pretokenize.count_pieces_flat` (two threads over batches of the streamed
 corpus; Numba for the registered patterns, the default GPT-4 one included), then the Numba
 merge loop `tokenizers.kernels.train_merges` on flat integer arrays.
 
@@ -27,7 +27,7 @@ import regex
 
 from minembed.text.patterns import GPT4_SPLIT_PATTERN
 from minembed.tokenizers.encoding import Encoding
-from minembed.tokenizers.pretokenize import count_pieces_packed
+from minembed.tokenizers.pretokenize import count_pieces_flat
 
 __all__ = ["train_bpe", "train_bpe_ranks"]
 
@@ -147,9 +147,9 @@ def _train_ranks(texts, vocab_size, pat_str, special_tokens, progress, warn_stac
         from tqdm.auto import tqdm
 
         with tqdm(desc="pieces", unit="piece", unit_scale=True) as bar:
-            tokens, offsets, counts = count_pieces_packed(texts, pat_str, special_tokens=specials, progress=bar.update)
+            tokens, offsets, counts = count_pieces_flat(texts, pat_str, special_tokens=specials, progress=bar.update)
     else:
-        tokens, offsets, counts = count_pieces_packed(texts, pat_str, special_tokens=specials)
+        tokens, offsets, counts = count_pieces_flat(texts, pat_str, special_tokens=specials)
     return ranks_from_piece_counts(tokens, offsets, counts, n_merges, show, len(specials), warn_stacklevel + 1)
 
 
@@ -157,7 +157,7 @@ def ranks_from_piece_counts(tokens, offsets, counts, n_merges: int, show: bool, 
                             warn_stacklevel: int = 2) -> dict[bytes, int]:
     """Stage 2 alone: the ranks learned from counted pieces (the layout of `count_pieces_packed`).
 
-    tokens (T,) int32 byte values, offsets (P+1,) int64, counts (P,) int64; the order of the
+    tokens (T,) uint8 or int32 byte values, offsets (P+1,) int64, counts (P,) int64; the order of the
     pieces does not matter. Sharded training (minembed.data.shards) counts elsewhere and ends here.
     """
     merges = _run_merges(tokens, offsets, counts, n_merges, show)

@@ -35,7 +35,7 @@ from minembed._files import atomic_write
 from minembed.data.tokenfile import _document_chunks
 from minembed.tokenizers import train as _train
 from minembed.text.patterns import GPT4_SPLIT_PATTERN
-from minembed.tokenizers.pretokenize import PieceTable, count_pieces_packed
+from minembed.tokenizers.pretokenize import PieceTable, count_pieces_flat
 
 
 def _file_texts(paths: Iterable[str]):
@@ -46,12 +46,11 @@ def _file_texts(paths: Iterable[str]):
 
 def _count_shard(task: ShardTask, out: Path) -> dict:
     pat_str, special_tokens = task.params
-    tokens, offsets, counts = count_pieces_packed(
+    tokens, offsets, counts = count_pieces_flat(
         _file_texts(task.inputs), pat_str, special_tokens=special_tokens, num_threads=1
     )
     with atomic_write(out, "wb") as f:
-        # the pieces' byte values fit uint8: a quarter of count_pieces_packed's int32
-        np.savez(f, pieces=tokens.astype(np.uint8), offsets=offsets, counts=counts)
+        np.savez(f, pieces=tokens, offsets=offsets, counts=counts)  # pieces: uint8 bytes
     return {"pieces": len(counts), "bytes": int(offsets[-1]), "occurrences": int(counts.sum())}
 
 
@@ -119,7 +118,7 @@ def count_pieces_shards(
 
 
 def merged_piece_counts(counts: PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-    """Add up every shard's table: (tokens (T,) int32, offsets (P+1,) int64, counts (P,) int64, manifest)."""
+    """Add up every shard's table: (tokens (T,) uint8, offsets (P+1,) int64, counts (P,) int64, manifest)."""
     folder, data = read_manifest(counts, "pieces")
     table = PieceTable()
     for entry in data["shards"]:
@@ -133,7 +132,7 @@ def merged_piece_counts(counts: PathLike) -> tuple[np.ndarray, np.ndarray, np.nd
             len(weights),
             np.ascontiguousarray(weights, dtype=np.int64),
         )
-    return (*table.packed(), data)
+    return (*table.packed_bytes(), data)
 
 
 def train_bpe_from_counts(

@@ -5,8 +5,10 @@ The sinusoidal table is fixed (Vaswani et al. 2017). RoPE (Su et al. 2021) rotat
 features of queries and keys by angles proportional to the position, so that the dot product
 of a rotated query at position m and a rotated key at position n depends only on m - n.
 """
+
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -77,7 +79,8 @@ def _rotate(x, positions, base, interleaved, backend, inverse):
     if head_dim % 2:
         raise ValueError(f"head_dim (the last axis of x) must be even to form pairs, got {head_dim}")
     base = _check_base(base)
-    if positions is None:
+    default_positions = positions is None
+    if default_positions:
         positions = np.arange(seq_len)
     positions = np.asarray(positions)
     if positions.shape != (seq_len,) or not (
@@ -87,14 +90,31 @@ def _rotate(x, positions, base, interleaved, backend, inverse):
             f"positions must be a 1-D array of {seq_len} numbers (one per row of x's T axis), "
             f"got {positions.dtype} {positions.shape}"
         )
-    cos, sin = rope_angles(positions, head_dim, base, x.dtype)
-    if inverse:
-        sin = -sin  # the transpose of a rotation is the rotation by the opposite angle
-    rows = np.ascontiguousarray(x.reshape(-1, seq_len, head_dim))  # (R, T, d)
+    if x.size == 0:
+        return np.empty_like(x)
+    if default_positions:
+        cos, sin = _default_tables(seq_len, head_dim, base, x.dtype.str, inverse)
+    else:
+        cos, sin = rope_angles(positions, head_dim, base, x.dtype)
+        if inverse:
+            sin = -sin  # the transpose of a rotation is the rotation by the opposite angle
+    rows = np.ascontiguousarray(x).reshape(-1, head_dim)  # (R * T, d), a view when x is contiguous
     out = np.empty_like(rows)
     ops = _backend(backend)
     (ops.rope_interleaved if interleaved else ops.rope_halves)(rows, cos, sin, out)
     return out.reshape(x.shape)
+
+
+@functools.lru_cache(maxsize=8)
+def _default_tables(seq_len: int, head_dim: int, base: float, dtype: str, inverse: bool):
+    """cos and sin (or -sin) for positions 0..T-1, cached: a model calls rope with the same T each step.
+
+    Small and bounded: 8 entries of (T, d/2) tables, a few MB at most for LLaMA-size T.
+    """
+    cos, sin = rope_angles(np.arange(seq_len), head_dim, base, np.dtype(dtype))
+    if inverse:
+        sin = -sin  # the transpose of a rotation is the rotation by the opposite angle
+    return cos, sin  # never handed to the caller, so they stay writable (one kernel signature)
 
 
 def rope(x, positions=None, base: float = 10000.0, interleaved: bool = False, *, backend: str = "numba") -> np.ndarray:

@@ -6,6 +6,11 @@ Performance notes (2 cores, V=50257, D=768, N=8192, float32; see benchmarks/benc
 - gather: one `prange` over output rows; each thread copies whole rows, so writes never overlap.
   It runs at memory speed, like `np.copyto` of the output. The rows are random, so the copy
   waits on memory latency; prefetching the row 4 ids ahead gained 5-7% (0.77 -> 0.72 ms).
+  Against a two-thread np.copyto of the output's 25 MB (bench_embedding.py --quick, shared
+  machine): 0.62x (torch's copy_: 0.69x); the gather into a preallocated output takes the same
+  time as the public call, so the gap is the row copy itself, not allocation or validation.
+  A likely cause: memcpy of a 25 MB block uses non-temporal stores (no read of the destination
+  lines), while row-sized copies read each destination line before writing it.
 - scatter-add: torch sums every gradient row in flattened index order, one row at a time, and
   its float32 result is bit-identical to `np.add.at`. To keep that order *and* use both cores,
   the rows are dealt out in 2 MiB blocks to 16 parts; each part walks all ids in order and adds

@@ -13,6 +13,9 @@ whose matching needs the GIL for every piece (threads did not help it). Batches 
 on two threads (nogil), each with its own table; the tables are merged at the end with
 `add_pieces` itself. Splitting and hashing in one loop measured 2x slower than two tight
 loops, hence the small buffer of piece ends in `count_pieces`.
+Memory (300 MB of distinct text, 1.29M distinct pieces): two per-thread tables that each grew to
+the whole corpus's pieces peaked at +177 MB over the warmed-up process; small per-thread tables
+flushed into one shared table (`pretokenize.FLUSH_PIECES`) peak at about +135 MB.
 """
 
 from __future__ import annotations

@@ -27,6 +27,12 @@ vocab 32768; see benchmarks/bench_train.py): the merge loop takes ~0.45 s of CPU
 which costs no resident memory until written, so there are no growth copies and memory
 follows use (~38 MB peak here; about 48 bytes per pair ever seen plus 8 per index node).
 `nogil=True` lets the wrapper run the kernel in a worker thread and poll `progress`.
+Memory on streams of distinct text (bench_train.py, 300 MB -> 1.29M distinct pieces, 10.2 MB of
+bytes, vocab 4096; 2 shared cores): the merge phase was the peak of training, growing to the
+end of the loop as index nodes were appended (+180 MB over the counted pieces). The nodes of a
+merged pair are now recycled for the new pairs (a merged pair never comes back): +135 MB, and
+the peak RSS of training fell from 432 to 369 MB (rustbpe with a small buffer: 452 MB). The
+pieces may come as uint8 bytes (training passes them so), copied once into the int32 `ids`.
 """
 from __future__ import annotations
 
@@ -137,11 +143,11 @@ def _pair_id(table, pair_left, pair_right, pair_count, head, last_word, touched_
 
 @njit(cache=True, nogil=True)
 def train_merges(tokens, offsets, counts, n_merges, progress):
-    """Learn up to `n_merges` merges.  tokens (T,) int32, offsets (P+1,) int64, counts (P,) int64.
+    """Learn up to `n_merges` merges.  tokens (T,) int32 or uint8, offsets (P+1,) int64, counts (P,) int64.
 
     `progress` (1,) int64 receives the number of merges done so far. Returns merges (M, 2) int32.
     """
-    ids = tokens.copy()  # pieces are rewritten in place as they merge
+    ids = tokens.astype(np.int32)  # a copy: pieces are rewritten in place as they merge
     n_pieces = counts.shape[0]
     length = offsets[1:] - offsets[:-1]
 
@@ -166,6 +172,7 @@ def train_merges(tokens, offsets, counts, n_merges, progress):
     table = np.full(1024, -1, dtype=np.int32)  # the hash table does grow, with the pairs in use
     n_pairs = 0
     n_nodes = 0
+    free_node = -1  # recycled index nodes (of merged pairs), linked through node_next
 
     # ---- the initial pair counts and index ----
     for w in range(n_pieces):
@@ -211,9 +218,15 @@ def train_merges(tokens, offsets, counts, n_merges, progress):
         merges[done, 1] = b
         n_touched = 0
         node = head[pid]
+        head[pid] = -1
         while node != -1:
             w = node_word[node]
-            node = node_next[node]
+            following = node_next[node]
+            # A merged pair never comes back (only pairs holding a new token are created), so
+            # its index nodes are recycled as soon as they are read, for the new pairs below.
+            node_next[node] = free_node
+            free_node = node
+            node = following
             start = offsets[w]
             end = start + length[w]
             table = _roomy_table(table, pair_left, pair_right, n_pairs, length[w])
@@ -243,10 +256,15 @@ def train_merges(tokens, offsets, counts, n_merges, progress):
                         pair_count[q] += c
                         if last_word[q] != w:
                             last_word[q] = w
-                            node_word[n_nodes] = w
-                            node_next[n_nodes] = head[q]
-                            head[q] = n_nodes
-                            n_nodes += 1
+                            if free_node != -1:
+                                fresh = free_node
+                                free_node = node_next[fresh]
+                            else:
+                                fresh = n_nodes
+                                n_nodes += 1
+                            node_word[fresh] = w
+                            node_next[fresh] = head[q]
+                            head[q] = fresh
                         if touched_at[q] != done:
                             touched_at[q] = done
                             touched[n_touched] = q

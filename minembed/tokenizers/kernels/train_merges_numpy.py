@@ -37,7 +37,7 @@ def _merge_piece(ids: list[int], a: int, b: int, new_id: int) -> tuple[list[int]
 def train_merges(
     tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, n_merges: int, progress: np.ndarray
 ) -> np.ndarray:
-    """Learn up to `n_merges` merges.  tokens (T,) int32, offsets (P+1,) int64, counts (P,) int64.
+    """Learn up to `n_merges` merges.  tokens (T,) int32 or uint8, offsets (P+1,) int64, counts (P,) int64.
 
     `progress` (1,) int64 receives the number of merges done so far. Returns merges (M, 2) int32.
     """
