@@ -179,7 +179,8 @@ def run(quick: bool = False, vocab_size: int | None = None, progress=None) -> li
             goal = ">= 2.0x (at most 0.5x)" if anchor == "rustbpe-small" and high == 300 else None
             growth_row = row(
                 "train",
-                f"peak RSS growth {sizes[low]:g} -> {sizes[high]:g} MB (ratio floors growth at {GROWTH_FLOOR_MB:g} MB), "
+                f"peak RSS growth {sizes[low]:g} -> {sizes[high]:g} MB "
+                f"(ratio floors growth at {GROWTH_FLOOR_MB:g} MB), "
                 f"{text}",
                 forms[anchor],
                 "MB",

@@ -30,7 +30,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
-from _timing import setup_environment
+from _timing import setup_environment  # noqa: E402 (benchmarks/ is a folder of scripts, put on the path above)
 
 # Libraries some benchmark may compare against; their versions go on the machine line when installed.
 ANCHOR_PACKAGES = ("torch", "tiktoken", "rustbpe", "tokenizers", "gensim")

@@ -7,6 +7,7 @@ This package never imports torch or tiktoken.
 The names below are loaded on first use (PEP 562), so `from minembed import train_bpe` loads
 only what training needs, and Numba only when a kernel first runs.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -11,6 +11,7 @@
 
 minembed's SimpleTokenizer and data package are tested against these.
 """
+
 from __future__ import annotations
 
 import re
@@ -72,8 +73,8 @@ class GPTDatasetV1(Dataset):
         self.input_ids = []
         self.target_ids = []
         for start in range(0, len(ids) - max_length, stride):
-            self.input_ids.append(torch.tensor(ids[start:start + max_length]))
-            self.target_ids.append(torch.tensor(ids[start + 1:start + 1 + max_length]))
+            self.input_ids.append(torch.tensor(ids[start : start + max_length]))
+            self.target_ids.append(torch.tensor(ids[start + 1 : start + 1 + max_length]))
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -92,9 +93,17 @@ class PretokenizedText:
         return list(self.ids)
 
 
-def create_dataloader_v1(txt: str, batch_size: int = 4, max_length: int = 256, stride: int = 128,
-                         shuffle: bool = True, drop_last: bool = True, num_workers: int = 0,
-                         tokenizer=None, sampler=None) -> DataLoader:
+def create_dataloader_v1(
+    txt: str,
+    batch_size: int = 4,
+    max_length: int = 256,
+    stride: int = 128,
+    shuffle: bool = True,
+    drop_last: bool = True,
+    num_workers: int = 0,
+    tokenizer=None,
+    sampler=None,
+) -> DataLoader:
     """gpt2 (or `tokenizer`) -> GPTDatasetV1 -> torch DataLoader; `sampler` replaces shuffling."""
     if tokenizer is None:
         from reference.tiktoken_ref import get_encoding
@@ -103,5 +112,6 @@ def create_dataloader_v1(txt: str, batch_size: int = 4, max_length: int = 256, s
     dataset = GPTDatasetV1(txt, tokenizer, max_length, stride)
     if sampler is not None:
         shuffle = False
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
-                      num_workers=num_workers, sampler=sampler)
+    return DataLoader(
+        dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, num_workers=num_workers, sampler=sampler
+    )

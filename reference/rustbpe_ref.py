@@ -5,6 +5,7 @@ pattern, counts the distinct pieces, then merges the most frequent adjacent pair
 to the smallest `(left_id, right_id)`. `get_mergeable_ranks()` returns a list of
 `(token_bytes, rank)`; we hand it back as a dict, the form tiktoken and minembed use.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

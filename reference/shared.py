@@ -3,6 +3,7 @@
 `MINEMBED_SHARED_DATA` overrides the data directory; by default it is `../shared/data`
 next to the project's root, as on the developers' machines and in CI.
 """
+
 from __future__ import annotations
 
 import os

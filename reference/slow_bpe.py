@@ -8,6 +8,7 @@ then repeatedly take the adjacent pair with the largest count, weighted by how o
 piece occurs, ties going to the smallest (left_id, right_id); replace it left to right,
 without overlaps, in every piece by a new id 256, 257, ...
 """
+
 from __future__ import annotations
 
 from collections import Counter

@@ -3,6 +3,7 @@
 Each helper runs torch's forward and autograd backward on copies of the inputs and returns
 plain NumPy arrays, so tests can compare them with minembed directly.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,8 +50,12 @@ def embedding_bag(
         include_last_offset=include_last_offset,
         padding_idx=padding_idx,
     )
-    result = {"out": out.detach().numpy().copy(), "weight": w.detach().numpy().copy(), "grad_weight": None,
-              "grad_psw": None}
+    result = {
+        "out": out.detach().numpy().copy(),
+        "weight": w.detach().numpy().copy(),
+        "grad_weight": None,
+        "grad_psw": None,
+    }
     if grad_output is not None:
         out.backward(_tensor(grad_output))
         if w.grad is not None and w.grad.is_sparse:

@@ -1,4 +1,5 @@
 """torch.nn.functional.one_hot and linear, driven from NumPy arrays (the oracle)."""
+
 from __future__ import annotations
 
 import numpy as np

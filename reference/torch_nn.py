@@ -4,6 +4,7 @@ Each function builds a fresh torch module over a *copy* of the given weight, run
 returns what torch computed (forward output, the weight after any in-place renorm, and the
 gradient), so the tests can compare minembed with torch on identical inputs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

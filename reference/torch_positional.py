@@ -9,6 +9,7 @@ The angle tables are computed in float64 and cast to x's dtype (table_dtype=None
 table_dtype=torch.float32, in float32 as most model code does (the "straightforward" version).
 Backward passes come from torch autograd.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,6 +3,7 @@
 MINEMBED_HYPOTHESIS_EXAMPLES sets how many examples each property test draws (default 60);
 raise it for a deeper run, e.g. `MINEMBED_HYPOTHESIS_EXAMPLES=1000 pytest`.
 """
+
 from __future__ import annotations
 
 import os

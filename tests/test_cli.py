@@ -258,8 +258,20 @@ def test_train_lm_trains_reports_and_saves_a_model_that_loads(tmp_path):
     model_path = tmp_path / "lm.npz"
     out = ok(
         minembed_cli(
-            "train-lm", story, "--steps", "30", "--vocab-size", "300", "--d-model", "16",
-            "--context-length", "8", "--batch-size", "4", "-o", model_path,
+            "train-lm",
+            story,
+            "--steps",
+            "30",
+            "--vocab-size",
+            "300",
+            "--d-model",
+            "16",
+            "--context-length",
+            "8",
+            "--batch-size",
+            "4",
+            "-o",
+            model_path,
         )
     )
     assert "sample before training" in out and "sample after training" in out

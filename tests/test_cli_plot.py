@@ -89,7 +89,10 @@ def test_pca_keeps_the_distances_of_points_on_a_plane():
     plane = rng.standard_normal((2, 12))
     points = rng.standard_normal((20, 2)) @ plane + 3.0  # 20 points on a 2-D plane in 12-D
     projected = viz.pca_2d(points)
-    distances = lambda x: np.linalg.norm(x[:, None] - x[None], axis=-1)
+
+    def distances(x):
+        return np.linalg.norm(x[:, None] - x[None], axis=-1)
+
     np.testing.assert_allclose(distances(projected), distances(points), atol=1e-9)
     assert projected.var(axis=0)[0] >= projected.var(axis=0)[1]  # the first axis holds the most variance
 

@@ -1,4 +1,5 @@
 """nn.Embedding's contract beyond the numbers: construction, errors, accumulation, sharing."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -209,7 +210,9 @@ def test_zero_grad_in_place_keeps_the_callers_array_and_accumulates_into_it():
     emb(ids)
     emb.backward(first)  # no zero_grad: accumulates into the same array
     assert emb.grad is held
-    expected = F.embedding_backward(second, ids, 30, padding_idx=3) + F.embedding_backward(first, ids, 30, padding_idx=3)
+    expected = F.embedding_backward(second, ids, 30, padding_idx=3) + F.embedding_backward(
+        first, ids, 30, padding_idx=3
+    )
     np.testing.assert_allclose(held, expected, rtol=1e-6)
 
 

@@ -4,6 +4,7 @@ Tolerances: float32 forwards (sum, mean, max, weighted sum) are bit-identical to
 table gradients: torch sums each row in the order of an unstable sort, we sum in entry order,
 so they agree to rtol=atol=1e-5 here (a few ulp per addition). float64: rtol=1e-12, atol=1e-12.
 """
+
 from __future__ import annotations
 
 import numba
@@ -48,12 +49,19 @@ def bag_problems(draw, modes=("sum", "mean", "max"), allow_trailing=False):
     psw = rng.standard_normal(ids.shape).astype(dtype) if weighted else None
     scale_grad_by_freq = mode != "max" and draw(st.booleans())
     # A few repeated values make ties in max mode likely.
-    weight = rng.integers(-3, 4, size=(num_embeddings, dim)).astype(dtype) if draw(st.booleans()) else (
-        rng.standard_normal((num_embeddings, dim)).astype(dtype))
-    n_out = (ids.shape[0] if two_d else len(offsets) - int(include_last_offset))
+    weight = (
+        rng.integers(-3, 4, size=(num_embeddings, dim)).astype(dtype)
+        if draw(st.booleans())
+        else (rng.standard_normal((num_embeddings, dim)).astype(dtype))
+    )
+    n_out = ids.shape[0] if two_d else len(offsets) - int(include_last_offset)
     grad = rng.standard_normal((n_out, dim)).astype(dtype)
-    options = {"mode": mode, "padding_idx": padding_idx, "include_last_offset": include_last_offset,
-                   "per_sample_weights": psw}
+    options = {
+        "mode": mode,
+        "padding_idx": padding_idx,
+        "include_last_offset": include_last_offset,
+        "per_sample_weights": psw,
+    }
     return ids, offsets, weight, grad, options, scale_grad_by_freq
 
 
@@ -61,8 +69,9 @@ def _tolerance(dtype):
     return {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
 
 
-def correct_dense_grad(ids, offsets, weight, grad, mode, padding_idx, include_last_offset, per_sample_weights,
-                       scale_grad_by_freq):
+def correct_dense_grad(
+    ids, offsets, weight, grad, mode, padding_idx, include_last_offset, per_sample_weights, scale_grad_by_freq
+):
     """The textbook gradient in float64, entry by entry (sum and mean modes)."""
     flat, bounds, _ = bag_bounds(ids, offsets, include_last_offset)
     pad = None if padding_idx is None else padding_idx % weight.shape[0]
@@ -92,7 +101,8 @@ def test_forward_and_backward_match_torch(backend, problem):
     else:
         np.testing.assert_allclose(out, ref["out"], rtol=1e-12, atol=1e-12)
     grad_weight, grad_psw = F.embedding_bag_backward(
-        grad, ids, weight, offsets, max_indices=max_indices, backend=backend, **options)
+        grad, ids, weight, offsets, max_indices=max_indices, backend=backend, **options
+    )
     np.testing.assert_allclose(grad_weight, ref["grad_weight"], **_tolerance(weight.dtype))
     if options["per_sample_weights"] is not None:
         np.testing.assert_allclose(grad_psw, ref["grad_psw"], **_tolerance(weight.dtype))
@@ -104,8 +114,9 @@ def test_forward_and_backward_match_torch(backend, problem):
 def test_backward_is_the_textbook_formula_including_frequency_scaling(problem):
     ids, offsets, weight, grad, options, scale_grad_by_freq = problem
     for backend in BACKENDS:
-        got, _ = F.embedding_bag_backward(grad, ids, weight, offsets, scale_grad_by_freq=scale_grad_by_freq,
-                                          backend=backend, **options)
+        got, _ = F.embedding_bag_backward(
+            grad, ids, weight, offsets, scale_grad_by_freq=scale_grad_by_freq, backend=backend, **options
+        )
         expected = correct_dense_grad(ids, offsets, weight, grad, scale_grad_by_freq=scale_grad_by_freq, **options)
         np.testing.assert_allclose(got, expected, **_tolerance(weight.dtype))
 
@@ -116,8 +127,9 @@ def test_frequency_scaling_is_correct_where_torch_2_13_is_not():
     weight = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
     grad = np.ones((4, 3), np.float32)
     for backend in BACKENDS:
-        ours, _ = F.embedding_bag_backward(grad, ids, weight, offsets, mode="sum", scale_grad_by_freq=True,
-                                           backend=backend)
+        ours, _ = F.embedding_bag_backward(
+            grad, ids, weight, offsets, mode="sum", scale_grad_by_freq=True, backend=backend
+        )
         assert np.array_equal(ours, np.ones((6, 3), np.float32))
     theirs = torch_bag.embedding_bag(ids, weight, offsets, grad, mode="sum", scale_grad_by_freq=True)["grad_weight"]
     # torch 2.13 divides by the count of another id; when torch is fixed this test tells us.
@@ -145,8 +157,15 @@ def test_kernels_and_twins_agree_bit_for_bit(problem):
     for backend in BACKENDS:
         out, max_indices = F.embedding_bag(ids, weight, offsets, backend=backend, return_max_indices=True, **options)
         grad_weight, grad_psw = F.embedding_bag_backward(
-            grad, ids, weight, offsets, scale_grad_by_freq=scale_grad_by_freq, max_indices=max_indices,
-            backend=backend, **options)
+            grad,
+            ids,
+            weight,
+            offsets,
+            scale_grad_by_freq=scale_grad_by_freq,
+            max_indices=max_indices,
+            backend=backend,
+            **options,
+        )
         results.append((out, max_indices, grad_weight, grad_psw))
     (out_a, idx_a, gw_a, psw_a), (out_b, idx_b, gw_b, psw_b) = results
     assert np.array_equal(out_a, out_b)
@@ -162,10 +181,12 @@ def test_ids_after_the_last_offset_are_ignored_forward_and_backward():
     for backend in BACKENDS:
         out = F.embedding_bag(ids, weight, offsets, mode="sum", include_last_offset=True, backend=backend)
         assert np.array_equal(out, [weight[1] + weight[2], weight[3] + weight[4]])
-        assert np.array_equal(out, torch_bag.embedding_bag(ids, weight, offsets, mode="sum",
-                                                           include_last_offset=True)["out"])
-        grad, _ = F.embedding_bag_backward(np.ones((2, 2), np.float32), ids, weight, offsets, mode="sum",
-                                           include_last_offset=True, backend=backend)
+        assert np.array_equal(
+            out, torch_bag.embedding_bag(ids, weight, offsets, mode="sum", include_last_offset=True)["out"]
+        )
+        grad, _ = F.embedding_bag_backward(
+            np.ones((2, 2), np.float32), ids, weight, offsets, mode="sum", include_last_offset=True, backend=backend
+        )
         assert np.array_equal(grad[[0, 5]], np.zeros((2, 2)))  # torch leaves uninitialised memory in row 0
         assert np.array_equal(grad[1:5], np.ones((4, 2)))
 
@@ -175,21 +196,25 @@ def test_hand_checked_cases(backend):
     w = np.array([[0, 0], [1, 5], [3, 1], [3, 5]], dtype=np.float32)  # rows 1 and 3 tie in column 1
     pad = 0
     # [1, 2, pad] has mean (w1 + w2) / 2: padding is not counted; the second bag is empty.
-    out = F.embedding_bag(np.array([1, 2, pad, 3]), w, np.array([0, 3, 3]), mode="mean", padding_idx=pad,
-                          backend=backend)
+    out = F.embedding_bag(
+        np.array([1, 2, pad, 3]), w, np.array([0, 3, 3]), mode="mean", padding_idx=pad, backend=backend
+    )
     assert np.array_equal(out, [[2, 3], [0, 0], [3, 5]])
     # Max: column 0 ties between rows 2 and 3, column 1 between rows 3 and 1: the first entry wins.
     ids = np.array([[2, 3, 1]])
     out, max_indices = F.embedding_bag(ids, w, mode="max", return_max_indices=True, backend=backend)
     assert np.array_equal(out, [[3, 5]]) and np.array_equal(max_indices, [[0, 1]])
-    grad, _ = F.embedding_bag_backward(np.array([[10, 20]], np.float32), ids, w, mode="max",
-                                       max_indices=max_indices, backend=backend)
+    grad, _ = F.embedding_bag_backward(
+        np.array([[10, 20]], np.float32), ids, w, mode="max", max_indices=max_indices, backend=backend
+    )
     assert np.array_equal(grad, [[0, 0], [0, 0], [10, 0], [0, 20]])
-    assert np.array_equal(grad, torch_bag.embedding_bag(ids, w, None, np.array([[10, 20]], np.float32),
-                                                        mode="max")["grad_weight"])
+    assert np.array_equal(
+        grad, torch_bag.embedding_bag(ids, w, None, np.array([[10, 20]], np.float32), mode="max")["grad_weight"]
+    )
     # A bag of only padding, and a (B, 0) input, give zeros (torch raises "step must be nonzero" for (B, 0)).
-    assert np.array_equal(F.embedding_bag(np.array([[pad, pad]]), w, padding_idx=pad, mode="max",
-                                          backend=backend), [[0, 0]])
+    assert np.array_equal(
+        F.embedding_bag(np.array([[pad, pad]]), w, padding_idx=pad, mode="max", backend=backend), [[0, 0]]
+    )
     assert np.array_equal(F.embedding_bag(np.zeros((3, 0), np.int64), w, backend=backend), np.zeros((3, 2)))
 
 
@@ -237,17 +262,37 @@ BAD_CALLS = [
     ("3-D input", (np.zeros((2, 2, 2), np.int64), W), {}, ValueError),
     ("bad mode", (np.zeros((2, 2), np.int64), W), {"mode": "median"}, ValueError),
     ("float ids", (np.zeros((2, 2)), W), {}, TypeError),
-    ("weights with mean", (np.zeros((2, 2), np.int64), W),
-     {"mode": "mean", "per_sample_weights": np.ones((2, 2), np.float32)}, NotImplementedError),
-    ("weights of wrong shape", (np.zeros((2, 2), np.int64), W),
-     {"mode": "sum", "per_sample_weights": np.ones(4, np.float32)}, ValueError),
-    ("weights of wrong dtype", (np.zeros((2, 2), np.int64), W),
-     {"mode": "sum", "per_sample_weights": np.ones((2, 2), np.float64)}, TypeError),
+    (
+        "weights with mean",
+        (np.zeros((2, 2), np.int64), W),
+        {"mode": "mean", "per_sample_weights": np.ones((2, 2), np.float32)},
+        NotImplementedError,
+    ),
+    (
+        "weights of wrong shape",
+        (np.zeros((2, 2), np.int64), W),
+        {"mode": "sum", "per_sample_weights": np.ones(4, np.float32)},
+        ValueError,
+    ),
+    (
+        "weights of wrong dtype",
+        (np.zeros((2, 2), np.int64), W),
+        {"mode": "sum", "per_sample_weights": np.ones((2, 2), np.float64)},
+        TypeError,
+    ),
     ("max with sparse", (np.zeros((2, 2), np.int64), W), {"mode": "max", "sparse": True}, ValueError),
-    ("max with frequency scaling", (np.zeros((2, 2), np.int64), W),
-     {"mode": "max", "scale_grad_by_freq": True}, ValueError),
-    ("include_last_offset without offsets", (np.arange(4), W, np.array([], np.int64)),
-     {"include_last_offset": True}, ValueError),
+    (
+        "max with frequency scaling",
+        (np.zeros((2, 2), np.int64), W),
+        {"mode": "max", "scale_grad_by_freq": True},
+        ValueError,
+    ),
+    (
+        "include_last_offset without offsets",
+        (np.arange(4), W, np.array([], np.int64)),
+        {"include_last_offset": True},
+        ValueError,
+    ),
 ]
 
 

@@ -4,6 +4,7 @@ Tolerances: the lookup and the plain dense gradient sum in torch's order and are
 for bit. With max_norm the row norm is summed in a different order than torch's vectorised
 norm, so renormed rows agree to float32 rtol 1e-6 / float64 rtol 1e-12.
 """
+
 from __future__ import annotations
 
 import numpy as np

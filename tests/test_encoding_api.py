@@ -1,4 +1,5 @@
 """The Encoding API around the ids: errors, decoding helpers, pickling, threads, the registry."""
+
 from __future__ import annotations
 
 import io
@@ -104,7 +105,9 @@ def test_surrogates_are_replaced(cl100k):
         assert cl100k.encode(text, allowed_special="all") == theirs.encode(text, allowed_special="all")
         assert cl100k.encode_batch([text], allowed_special="all") == [theirs.encode(text, allowed_special="all")]
         # Documented difference: tiktoken's encode_to_numpy raises UnicodeEncodeError here.
-        assert cl100k.encode_to_numpy(text, allowed_special="all").tolist() == cl100k.encode(text, allowed_special="all")
+        assert cl100k.encode_to_numpy(text, allowed_special="all").tolist() == cl100k.encode(
+            text, allowed_special="all"
+        )
     assert cl100k.decode(cl100k.encode("\ud83d")) == "\ufffd"
 
 
@@ -154,7 +157,13 @@ def test_decode_errors(gpt2):
 def test_decode_accepts_lists_tuples_and_arrays(gpt2):
     ids = gpt2.encode("hello world")
     expected = "hello world"
-    for form in (ids, tuple(ids), np.array(ids, dtype=np.uint32), np.array(ids, dtype=np.int64), [np.int64(i) for i in ids]):
+    for form in (
+        ids,
+        tuple(ids),
+        np.array(ids, dtype=np.uint32),
+        np.array(ids, dtype=np.int64),
+        [np.int64(i) for i in ids],
+    ):
         assert gpt2.decode(form) == expected
     assert gpt2.decode_tokens_bytes(ids) == [b"hello", b" world"]
     assert gpt2.decode_single_token_bytes(gpt2.eot_token) == b"<|endoftext|>"
@@ -218,7 +227,7 @@ def test_vocabulary_properties(cl100k):
         cl100k.mergeable_ranks[b"new"] = 1  # read-only view: the merge table could not follow
     tiny = tiny_encoding(special_tokens={})
     with pytest.raises(KeyError, match="endoftext"):
-        tiny.eot_token
+        _ = tiny.eot_token
 
 
 def test_custom_encoding_by_hand():

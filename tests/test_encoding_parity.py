@@ -5,6 +5,7 @@ encoded whole for every encoding; line by line, only its first 200 kB (about 3,5
 used, since the per-line comparison is dominated by Python call overhead on both sides and
 the first 200 kB already hold the BOM, CRLF endings and every kind of line the rest has.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -136,8 +137,8 @@ def test_special_token_matrix(pair, text):
     for allowed in choices:
         for disallowed in disallowed_choices:
             kwargs = dict(allowed_special=allowed, disallowed_special=disallowed)
-            expected = _outcome(lambda: theirs.encode(text, **kwargs))
-            assert _outcome(lambda: ours.encode(text, **kwargs)) == expected, kwargs
+            expected = _outcome(lambda kwargs=kwargs: theirs.encode(text, **kwargs))
+            assert _outcome(lambda kwargs=kwargs: ours.encode(text, **kwargs)) == expected, kwargs
 
 
 # Any code point (st.characters excludes surrogates unless asked), plus lone surrogates often

@@ -1,4 +1,5 @@
 """Encoding files: .tiktoken, GPT-2's encoder.json + vocab.bpe, minembed's own format, export to tiktoken."""
+
 from __future__ import annotations
 
 import json
@@ -176,7 +177,9 @@ def test_exported_ranks_load_in_tiktoken(tmp_path, corpora):
     formats.dump_tiktoken_bpe(dict(enc.mergeable_ranks), path)
     ranks = tiktoken.load.load_tiktoken_bpe(str(path))
     assert ranks == dict(enc.mergeable_ranks)
-    theirs = tiktoken.Encoding("small", pat_str=enc.pat_str, mergeable_ranks=ranks, special_tokens=dict(enc.special_tokens))
+    theirs = tiktoken.Encoding(
+        "small", pat_str=enc.pat_str, mergeable_ranks=ranks, special_tokens=dict(enc.special_tokens)
+    )
     for text in [corpora["the-verdict.txt"], "hello <|endoftext|> <|pad|> wörld 123456"]:
         assert enc.encode(text, allowed_special="all") == theirs.encode(text, allowed_special="all")
     assert minembed.load_tiktoken_bpe(path) == ranks

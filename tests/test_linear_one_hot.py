@@ -1,6 +1,7 @@
 """one_hot and Linear against torch (F.one_hot, F.linear + autograd), finite differences, and the
 Embedding == one_hot @ W identity. Tolerances: float64 1e-12 (relative); float32 rtol=1e-5,
 atol=1e-5 (BLAS sums in its own order, in both libraries)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,12 @@ from minembed.nn import functional as F
 from reference import torch_linear
 
 
-@given(seed=st.integers(0, 2**32 - 1), shape=st.lists(st.integers(0, 4), max_size=3), explicit=st.booleans(),
-       dtype=st.sampled_from([np.int64, np.int32, np.uint8]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.lists(st.integers(0, 4), max_size=3),
+    explicit=st.booleans(),
+    dtype=st.sampled_from([np.int64, np.int32, np.uint8]),
+)
 def test_one_hot_matches_torch(seed, shape, explicit, dtype):
     rng = np.random.default_rng(seed)
     ids = rng.integers(0, 9, size=tuple(shape)).astype(dtype)
@@ -30,12 +35,15 @@ def test_one_hot_matches_torch(seed, shape, explicit, dtype):
     assert np.array_equal(out.sum(axis=-1), np.ones(ids.shape))  # exactly one 1 per id
 
 
-@pytest.mark.parametrize("ids, num_classes, match", [
-    (np.array([0, -1]), -1, "non-negative"),
-    (np.array([0, 3]), 3, "smaller than num_classes"),
-    (np.array([0, 0]), 0, "smaller than num_classes"),
-    (np.array([0]), -2, "num_classes"),
-])
+@pytest.mark.parametrize(
+    "ids, num_classes, match",
+    [
+        (np.array([0, -1]), -1, "non-negative"),
+        (np.array([0, 3]), 3, "smaller than num_classes"),
+        (np.array([0, 0]), 0, "smaller than num_classes"),
+        (np.array([0]), -2, "num_classes"),
+    ],
+)
 def test_one_hot_errors_where_torch_errors(ids, num_classes, match):
     with pytest.raises(ValueError, match=match):
         F.one_hot(ids, num_classes)
@@ -46,8 +54,13 @@ def test_one_hot_errors_where_torch_errors(ids, num_classes, match):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@given(seed=st.integers(0, 2**32 - 1), lead=st.lists(st.integers(1, 4), max_size=2), n_in=st.integers(1, 7),
-       n_out=st.integers(1, 7), bias=st.booleans())
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    lead=st.lists(st.integers(1, 4), max_size=2),
+    n_in=st.integers(1, 7),
+    n_out=st.integers(1, 7),
+    bias=st.booleans(),
+)
 def test_linear_forward_and_backward_match_torch(dtype, seed, lead, n_in, n_out, bias):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(tuple(lead) + (n_in,)).astype(dtype)
@@ -118,7 +131,8 @@ def test_embedding_equals_one_hot_matmul_with_tied_weights(seed, vocab, dim, n):
     head.backward(grad)
     np.testing.assert_allclose(emb.grad, head.grad_weight.T, rtol=1e-12, atol=1e-12)
     (t_lookup, _t_lookup_grad), (_t_matmul, t_matmul_grad) = torch_linear.embedding_equals_one_hot_matmul(
-        ids, emb.weight, grad)
+        ids, emb.weight, grad
+    )
     np.testing.assert_allclose(looked_up, t_lookup, rtol=1e-12)
     np.testing.assert_allclose(emb.grad, t_matmul_grad, rtol=1e-12, atol=1e-12)
 

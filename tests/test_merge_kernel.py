@@ -1,4 +1,5 @@
 """The BPE merge kernel against its pure-Python twin, on hand-checkable vocabularies and real ones."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -70,8 +71,6 @@ def test_empty_batch_and_empty_piece():
     for kernel in KERNELS.values():
         assert table.encode_pieces([], kernel=kernel) == []
         assert table.encode_pieces([b"", b"ab", b""], kernel=kernel) == [[], [256], []]
-
-
 
 
 def letters(alphabet: str, min_size: int, max_size: int):

@@ -4,6 +4,7 @@ Oracles: the formulas themselves, torch implementations in reference/torch_posit
 torch autograd and finite differences. Tolerances: float64 1e-12; float32 RoPE uses the same
 float64-derived cos/sin tables as the torch reference, so rtol=1e-6, atol=1e-6 (an ulp or two).
 """
+
 from __future__ import annotations
 
 import math
@@ -26,6 +27,7 @@ def _tolerance(dtype):
 
 # ---- sinusoidal table ------------------------------------------------------------------------
 
+
 @given(num_positions=st.integers(0, 40), dim=st.integers(0, 33), base=st.sampled_from([10000.0, 100.0, 2.5]))
 def test_sinusoidal_table_is_the_formula(num_positions, dim, base):
     table = F.sinusoidal_positions(num_positions, dim, base)
@@ -36,8 +38,9 @@ def test_sinusoidal_table_is_the_formula(num_positions, dim, base):
             expected = math.sin(angle) if j % 2 == 0 else math.cos(angle)
             assert abs(table[pos, j] - expected) <= 1e-12
     if dim % 2 == 0:
-        np.testing.assert_allclose(table, torch_positional.sinusoidal_table(num_positions, dim, base), atol=1e-12,
-                                   rtol=0)
+        np.testing.assert_allclose(
+            table, torch_positional.sinusoidal_table(num_positions, dim, base), atol=1e-12, rtol=0
+        )
 
 
 def test_sinusoidal_table_by_hand():
@@ -55,6 +58,7 @@ def test_sinusoidal_table_rejects_bad_arguments(args):
 
 
 # ---- RoPE ------------------------------------------------------------------------------------
+
 
 @st.composite
 def rope_inputs(draw):
@@ -83,18 +87,23 @@ def test_rope_and_its_backward_match_torch(backend, interleaved, inputs):
     out = F.rope(x, positions, base, interleaved, backend=backend)
     assert out.shape == x.shape and out.dtype == x.dtype
     np.testing.assert_allclose(out, expected, **_tolerance(x.dtype))
-    np.testing.assert_allclose(F.rope_backward(grad, positions, base, interleaved, backend=backend), expected_grad,
-                               **_tolerance(x.dtype))
+    np.testing.assert_allclose(
+        F.rope_backward(grad, positions, base, interleaved, backend=backend), expected_grad, **_tolerance(x.dtype)
+    )
 
 
 @pytest.mark.parametrize("interleaved", [False, True])
 @given(inputs=rope_inputs())
 def test_rope_kernels_and_twins_agree_bit_for_bit(interleaved, inputs):
     x, positions, base, grad = inputs
-    assert np.array_equal(F.rope(x, positions, base, interleaved, backend="numba"),
-                          F.rope(x, positions, base, interleaved, backend="numpy"))
-    assert np.array_equal(F.rope_backward(grad, positions, base, interleaved, backend="numba"),
-                          F.rope_backward(grad, positions, base, interleaved, backend="numpy"))
+    assert np.array_equal(
+        F.rope(x, positions, base, interleaved, backend="numba"),
+        F.rope(x, positions, base, interleaved, backend="numpy"),
+    )
+    assert np.array_equal(
+        F.rope_backward(grad, positions, base, interleaved, backend="numba"),
+        F.rope_backward(grad, positions, base, interleaved, backend="numpy"),
+    )
 
 
 @pytest.mark.parametrize("interleaved", [False, True])
@@ -109,8 +118,13 @@ def test_rope_preserves_norms_and_position_zero(interleaved, inputs):
 
 
 @pytest.mark.parametrize("interleaved", [False, True])
-@given(seed=st.integers(0, 2**32 - 1), m=st.integers(0, 4000), n=st.integers(0, 4000), shift=st.integers(-500, 500),
-       half_dim=st.integers(1, 16))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    m=st.integers(0, 4000),
+    n=st.integers(0, 4000),
+    shift=st.integers(-500, 500),
+    half_dim=st.integers(1, 16),
+)
 def test_rope_scores_depend_only_on_the_distance(interleaved, seed, m, n, shift, half_dim):
     rng = np.random.default_rng(seed)
     q, k = rng.standard_normal((2, 1, 2 * half_dim))  # one query and one key, T = 1
@@ -144,20 +158,24 @@ def test_the_two_layouts_are_a_permutation_of_each_other(rng):
     assert not np.allclose(F.rope(x, interleaved=True), F.rope(x))
 
 
-@pytest.mark.parametrize("call, error", [
-    (lambda: F.rope(np.zeros((4, 5))), ValueError),  # odd head_dim
-    (lambda: F.rope(np.zeros(4)), ValueError),  # no T axis
-    (lambda: F.rope(np.zeros((4, 6)), positions=np.arange(3)), ValueError),
-    (lambda: F.rope(np.zeros((4, 6), np.int64)), TypeError),
-    (lambda: F.rope(np.zeros((4, 6)), base=0), ValueError),
-    (lambda: F.rope(np.zeros((4, 6)), backend="cuda"), ValueError),
-])
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda: F.rope(np.zeros((4, 5))), ValueError),  # odd head_dim
+        (lambda: F.rope(np.zeros(4)), ValueError),  # no T axis
+        (lambda: F.rope(np.zeros((4, 6)), positions=np.arange(3)), ValueError),
+        (lambda: F.rope(np.zeros((4, 6), np.int64)), TypeError),
+        (lambda: F.rope(np.zeros((4, 6)), base=0), ValueError),
+        (lambda: F.rope(np.zeros((4, 6)), backend="cuda"), ValueError),
+    ],
+)
 def test_rope_rejects_bad_input(call, error):
     with pytest.raises(error):
         call()
 
 
 # ---- learned positions and the GPT input layer -----------------------------------------------
+
 
 def test_positional_embedding_forward_backward_and_context_limit(rng):
     pos = PositionalEmbedding(8, 3, dtype=np.float64, rng=rng)
@@ -184,7 +202,8 @@ def test_token_and_position_embedding_matches_torch(dtype, seed, batch, seq_len,
     out = layer(ids)
     layer.backward(grad)
     expected, token_grad, position_grad = torch_positional.token_and_position(
-        ids, layer.token_embedding.weight, layer.position_embedding.weight, grad)
+        ids, layer.token_embedding.weight, layer.position_embedding.weight, grad
+    )
     tolerance = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
     assert out.shape == ids.shape + (5,) and out.dtype == dtype
     np.testing.assert_allclose(out, expected, **tolerance)

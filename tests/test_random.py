@@ -161,8 +161,11 @@ def test_each_function_matches_torch(seed, n, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_large_draws_match_torch_and_have_the_right_moments(dtype):
     n = 100_003  # blocks of 16 and a redrawn tail
-    calls = [("randn", {"shape": (n,), "dtype": dtype}), ("uniform_", {"shape": (n,), "dtype": dtype, "low": -2.0,
-                                                                       "high": 3.0}), ("randperm", {"n": n})]  # fmt: skip
+    calls = [
+        ("randn", {"shape": (n,), "dtype": dtype}),
+        ("uniform_", {"shape": (n,), "dtype": dtype, "low": -2.0, "high": 3.0}),
+        ("randperm", {"n": n}),
+    ]
     torch_out, _ = tr.run_calls(tr.seeded_state(2024), calls)
     normal, uniform, perm = run_minembed(mr.Generator().manual_seed(2024), calls)
     assert same_bits(normal, torch_out[0]) and same_bits(uniform, torch_out[1]) and same_bits(perm, torch_out[2])

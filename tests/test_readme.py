@@ -1,4 +1,5 @@
 """The README's tour runs as written (on the-verdict as corpus.txt) and its Quickstart is what CI runs."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,7 @@ README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_tour_runs_as_written(tmp_path, monkeypatch, corpora, capsys):
-    tour = README[README.index("## A tour"):]
+    tour = README[README.index("## A tour") :]
     code = re.search(r"```python\n(.*?)```", tour, re.S).group(1)
     (tmp_path / "corpus.txt").write_text(corpora["the-verdict.txt"], encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -27,7 +28,7 @@ def test_tour_runs_as_written(tmp_path, monkeypatch, corpora, capsys):
 
 
 def test_ci_runs_the_readme_test_command():
-    quickstart = README[README.index("## Quickstart"):README.index("## A tour")]
+    quickstart = README[README.index("## Quickstart") : README.index("## A tour")]
     commands = [line for line in quickstart.splitlines() if line.startswith("python3 -m venv")]
     assert len(commands) == 2, "the Quickstart must have exactly two commands"
     ci = Path(PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -7,6 +7,7 @@ LayerNorm (no randomness), head Linear(d, V, bias=False) kaiming-uniform), passi
 layer draws from minembed's default stream. If issue 10's modules take `generator=` rather than falling
 back to the global stream when rng is None, TinyLM.__init__ needs the same one-line change.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """Token files: write_tokens / open_tokens round trips and tokenize_files, whose chunked output
 must equal tiktoken's (and minembed's) encoding of each whole file."""
+
 from __future__ import annotations
 
 import itertools
@@ -42,6 +43,7 @@ def leftovers(folder):
 
 
 # -------------------------------------------------------------------------- write_tokens / open_tokens
+
 
 @given(ids=st.lists(st.integers(0, 2**20), max_size=200), extra=st.integers(1, 100_000))
 def test_write_open_round_trip(tmp_path_factory, ids, extra):
@@ -98,8 +100,34 @@ def test_open_rejects_foreign_and_truncated_files(tmp_path):
 
 # ------------------------------------------------------------------------------------- safe cuts
 
-WORDS = ["a", "Word", "don't", "it's", "I'M", "HelloWorld", "12345", "é", "中文", "...", "/", "'", "\"",
-         " ", "  ", "\n", "\n\n", "\r\n", " \n", "\t", "x/", ".\n", "\u00a0", "\u3000", "!?", "ab12"]
+WORDS = [
+    "a",
+    "Word",
+    "don't",
+    "it's",
+    "I'M",
+    "HelloWorld",
+    "12345",
+    "é",
+    "中文",
+    "...",
+    "/",
+    "'",
+    '"',
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\r\n",
+    " \n",
+    "\t",
+    "x/",
+    ".\n",
+    "\u00a0",
+    "\u3000",
+    "!?",
+    "ab12",
+]
 texts = st.one_of(
     st.lists(st.sampled_from(WORDS), max_size=40).map("".join),
     st.text(alphabet=list("aZé中 \n\r\t.,'/-1?") + ["\u2028", "\u00a0"], max_size=60),
@@ -158,6 +186,7 @@ def test_chunks_rejoin_to_the_file_and_cut_only_at_safe_points(tmp_path_factory,
 
 
 # --------------------------------------------------------------------------------- tokenize_files
+
 
 @pytest.fixture(scope="module")
 def corpus_files(tmp_path_factory, corpora):

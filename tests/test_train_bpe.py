@@ -3,6 +3,7 @@
 rustbpe is called through `reference.rustbpe_ref`; `reference.slow_bpe` recounts every pair
 before each merge. The Numba merge kernel and its pure-Python twin are compared directly.
 """
+
 from __future__ import annotations
 
 import warnings

@@ -1,4 +1,5 @@
 """Vocab and SimpleTokenizer, checked against the course behaviour rebuilt in reference/course_data.py."""
+
 from __future__ import annotations
 
 import json
@@ -13,12 +14,16 @@ from reference.course_data import CourseSimpleTokenizer, course_split, course_vo
 
 # Characters that exercise every rule: the punctuation set, "-" (a delimiter only when doubled),
 # ASCII and Unicode whitespace (re's \s and str.strip agree on them), letters, digits, other marks.
-ALPHABET = list(",.:;?_!\"()'-") + [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\xa0", "\u2003", "\u3000"] \
+ALPHABET = (
+    list(",.:;?_!\"()'-")
+    + [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\xa0", "\u2003", "\u3000"]
     + list("abcXYZ019é中<|>&*/")
+)
 texts = st.text(alphabet=ALPHABET, max_size=80)
 
 
 # ---------------------------------------------------------------- parity with the course behaviour
+
 
 @given(texts)
 def test_split_matches_course(text):
@@ -67,6 +72,7 @@ def test_decode_keeps_space_before_underscore_like_the_course():
 
 # ------------------------------------------------------------------------------------------ Vocab
 
+
 def test_vocab_order_is_sorted_words_then_specials():
     vocab = Vocab.from_tokens(["the", "cat", "the", "A"], special_tokens=["<|endoftext|>", "<|unk|>"])
     assert vocab.tokens == ("A", "cat", "the", "<|endoftext|>", "<|unk|>")
@@ -86,7 +92,7 @@ def test_special_token_in_stream_is_placed_once_at_the_end():
 def test_vocab_is_a_bijection(words, specials):
     vocab = Vocab.from_tokens(words, special_tokens=specials)
     assert len(vocab) == len(set(words) | set(specials))
-    assert list(vocab.tokens[len(vocab) - len(specials):]) == specials
+    assert list(vocab.tokens[len(vocab) - len(specials) :]) == specials
     for i, token in enumerate(vocab.tokens):
         assert vocab[token] == i and vocab.id_to_token(i) == token
 
@@ -128,6 +134,7 @@ def test_vocab_loads_a_course_style_dict(tmp_path, corpora):
 
 
 # ------------------------------------------------------------------------------ SimpleTokenizer API
+
 
 def test_unknown_word_without_unk_token_raises_naming_it():
     tok = SimpleTokenizer.from_text("a b", special_tokens=("<|endoftext|>",))

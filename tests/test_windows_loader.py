@@ -1,5 +1,6 @@
 """SlidingWindowDataset, DataLoader, create_dataloader and random_batch against the course's
 GPTDatasetV1 + torch DataLoader (reference/course_data.py) and nanoGPT's get_batch rule."""
+
 from __future__ import annotations
 
 import tracemalloc
@@ -35,6 +36,7 @@ def streams(draw, max_tokens=300):
 
 
 # ----------------------------------------------------------------------------------- the windows
+
 
 @given(streams())
 def test_windows_match_gptdatasetv1(case):
@@ -141,6 +143,7 @@ def test_shuffled_epoch_holds_one_int32_order(tmp_path):
 
 # ----------------------------------------------------------------------------------- the loader
 
+
 def torch_batches(loader):
     return [(x.numpy(), y.numpy()) for x, y in loader]
 
@@ -162,8 +165,9 @@ def test_sequential_batches_match_torch(case, batch_size, drop_last, block):
     ids, max_length, stride = case
     ours = DataLoader(SlidingWindowDataset(ids, max_length, stride), batch_size=batch_size, drop_last=drop_last)
     ours._BLOCK_TOKENS = block
-    theirs = torch.utils.data.DataLoader(course_dataset(ids, max_length, stride), batch_size=batch_size,
-                                         drop_last=drop_last)
+    theirs = torch.utils.data.DataLoader(
+        course_dataset(ids, max_length, stride), batch_size=batch_size, drop_last=drop_last
+    )
     assert len(ours) == len(theirs)
     assert_same_batches(list(ours), torch_batches(theirs))
 
@@ -171,8 +175,13 @@ def test_sequential_batches_match_torch(case, batch_size, drop_last, block):
 @given(streams(max_tokens=200), st.integers(1, 9), st.booleans(), st.integers(0, 2**32 - 1), block_tokens)
 def test_shuffled_batches_match_torch_fed_the_same_permutation(case, batch_size, drop_last, seed, block):
     ids, max_length, stride = case
-    ours = DataLoader(SlidingWindowDataset(ids, max_length, stride), batch_size=batch_size, shuffle=True,
-                      drop_last=drop_last, seed=seed)
+    ours = DataLoader(
+        SlidingWindowDataset(ids, max_length, stride),
+        batch_size=batch_size,
+        shuffle=True,
+        drop_last=drop_last,
+        seed=seed,
+    )
     ours._BLOCK_TOKENS = block
     dataset = course_dataset(ids, max_length, stride)
     orders = np.random.default_rng(seed)  # the documented rule: one permutation per epoch
@@ -224,10 +233,24 @@ def test_create_dataloader_matches_course_on_the_verdict(corpora):
     text = corpora["the-verdict.txt"] + " <|endoftext|> " + corpora["the-verdict.txt"][:500]
     enc = tiktoken_encoding("gpt2")
     for max_length, stride, batch_size in [(4, 4, 8), (256, 128, 4), (32, 1, 3)]:
-        ours = create_dataloader(text, encoding=enc, batch_size=batch_size, max_length=max_length,
-                                 stride=stride, shuffle=False, drop_last=True)
-        theirs = create_dataloader_v1(text, batch_size=batch_size, max_length=max_length, stride=stride,
-                                      shuffle=False, drop_last=True, tokenizer=enc)
+        ours = create_dataloader(
+            text,
+            encoding=enc,
+            batch_size=batch_size,
+            max_length=max_length,
+            stride=stride,
+            shuffle=False,
+            drop_last=True,
+        )
+        theirs = create_dataloader_v1(
+            text,
+            batch_size=batch_size,
+            max_length=max_length,
+            stride=stride,
+            shuffle=False,
+            drop_last=True,
+            tokenizer=enc,
+        )
         assert_same_batches(list(ours), torch_batches(theirs))
     assert 50256 in ours.dataset.token_ids  # <|endoftext|> is the special token, as in the course
 
@@ -256,8 +279,14 @@ def test_create_dataloader_with_simple_tokenizer(corpora):
 
 # ----------------------------------------------------------------------------------- random_batch
 
-@given(n=st.integers(2, 500), block_size=st.integers(1, 60), batch_size=st.integers(1, 10),
-       seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from(INT_DTYPES))
+
+@given(
+    n=st.integers(2, 500),
+    block_size=st.integers(1, 60),
+    batch_size=st.integers(1, 10),
+    seed=st.integers(0, 2**32 - 1),
+    dtype=st.sampled_from(INT_DTYPES),
+)
 def test_random_batch_follows_the_nanogpt_rule(n, block_size, batch_size, seed, dtype):
     tokens = (np.arange(n) % 100).astype(dtype)
     if n <= block_size:
@@ -268,7 +297,9 @@ def test_random_batch_follows_the_nanogpt_rule(n, block_size, batch_size, seed, 
     offsets = np.random.default_rng(seed).integers(0, n - block_size, size=batch_size)
     assert x.shape == y.shape == (batch_size, block_size) and x.dtype == y.dtype == np.int64
     for row, o in enumerate(offsets):
-        assert np.array_equal(x[row], tokens[o:o + block_size]) and np.array_equal(y[row], tokens[o + 1:o + 1 + block_size])
+        assert np.array_equal(x[row], tokens[o : o + block_size]) and np.array_equal(
+            y[row], tokens[o + 1 : o + 1 + block_size]
+        )
 
 
 def test_random_batch_covers_every_offset_and_reads_memmaps(tmp_path):

@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     for error in result["errors"]:
         last = error["error"].strip().splitlines()[-1]
         say(
-            f"minembed bench: error: benchmark {error['benchmark']} failed: {last} (run benchmarks/suite.py for the traceback)"
+            f"minembed bench: error: benchmark {error['benchmark']} failed: {last} "
+            "(run benchmarks/suite.py for the traceback)"
         )
     return 1 if result["errors"] else 0

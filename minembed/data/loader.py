@@ -5,6 +5,7 @@ stacked together, which is why iterating is fast. They are int64 arrays of shape
 default, like the tensors torch's DataLoader yields over GPTDatasetV1 and nanoGPT's get_batch
 returns (uint16 ids would silently wrap around in arithmetic); `dtype=None` keeps the token dtype.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -72,9 +73,17 @@ class DataLoader:
     # a block of 32 batches ~1 us per batch; torch's DataLoader over GPTDatasetV1 ~20-25 us.
     _BLOCK_TOKENS = 1 << 16
 
-    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
-                 seed: int | np.random.Generator | None = None, *, dtype: npt.DTypeLike | None = np.int64,
-                 generator=None) -> None:
+    def __init__(
+        self,
+        dataset,
+        batch_size: int = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        seed: int | np.random.Generator | None = None,
+        *,
+        dtype: npt.DTypeLike | None = np.int64,
+        generator=None,
+    ) -> None:
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"dataset must support len() and indexing, got {type(dataset).__name__}")
         self.dataset = dataset
@@ -125,7 +134,7 @@ class DataLoader:
         order = self.order() if self.shuffle else None  # None: windows in order, sliced, no index array
         if not isinstance(self.dataset, SlidingWindowDataset):
             for start in range(0, used, b):
-                rows = range(start, min(start + b, used)) if order is None else order[start:start + b]
+                rows = range(start, min(start + b, used)) if order is None else order[start : start + b]
                 yield self._stack(rows)
             self._after_epoch()
             return
@@ -137,7 +146,7 @@ class DataLoader:
             x_block = np.array(rows[:, :-1], dtype=self.dtype or rows.dtype)  # (k, T), C-contiguous copy
             y_block = np.array(rows[:, 1:], dtype=self.dtype or rows.dtype)  # (k, T)
             for start in range(0, last - first, b):
-                yield x_block[start:start + b], y_block[start:start + b]
+                yield x_block[start : start + b], y_block[start : start + b]
         self._after_epoch()
 
     def _after_epoch(self) -> None:
@@ -157,8 +166,10 @@ class DataLoader:
         return x, y
 
     def __repr__(self) -> str:
-        return (f"DataLoader({len(self.dataset)} windows, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last}, seed={self.seed!r}, generator={self.generator!r})")
+        return (
+            f"DataLoader({len(self.dataset)} windows, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+            f"drop_last={self.drop_last}, seed={self.seed!r}, generator={self.generator!r})"
+        )
 
 
 def _draw_int64(generator) -> int:
@@ -183,9 +194,18 @@ def _encode_text(text: str, encoding) -> np.ndarray:
     return np.asarray(encoding.encode(text, allowed_special=allowed), dtype=np.uint32)
 
 
-def create_dataloader(text: str, *, encoding="gpt2", batch_size: int = 4, max_length: int = 256,
-                      stride: int = 128, shuffle: bool = True, drop_last: bool = True,
-                      seed: int | np.random.Generator | None = None, generator=None) -> DataLoader:
+def create_dataloader(
+    text: str,
+    *,
+    encoding="gpt2",
+    batch_size: int = 4,
+    max_length: int = 256,
+    stride: int = 128,
+    shuffle: bool = True,
+    drop_last: bool = True,
+    seed: int | np.random.Generator | None = None,
+    generator=None,
+) -> DataLoader:
     """Text -> token ids (`encoding`, a name or an Encoding/SimpleTokenizer) -> windows -> batches.
 
     The one-call path of the course's create_dataloader_v1; "<|endoftext|>" in the text is
@@ -202,12 +222,20 @@ def create_dataloader(text: str, *, encoding="gpt2", batch_size: int = 4, max_le
         raise TypeError(f"text must be a str, got {type(text).__name__}; for token ids use SlidingWindowDataset")
     ids = _encode_text(text, as_encoding(encoding))
     dataset = SlidingWindowDataset(ids, max_length=max_length, stride=stride)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed,
-                      generator=generator)
+    return DataLoader(
+        dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed, generator=generator
+    )
 
 
-def random_batch(tokens, batch_size: int, block_size: int, rng: np.random.Generator | int | None = None,
-                 *, dtype: npt.DTypeLike | None = np.int64, generator=None) -> Batch:
+def random_batch(
+    tokens,
+    batch_size: int,
+    block_size: int,
+    rng: np.random.Generator | int | None = None,
+    *,
+    dtype: npt.DTypeLike | None = np.int64,
+    generator=None,
+) -> Batch:
     """nanoGPT's get_batch: batch_size windows at uniform random offsets into a token array.
 
     Offsets are nanoGPT's `torch.randint(len(tokens) - block_size, (batch_size,))`, drawn from

@@ -16,6 +16,7 @@ dtype('uint16')
 >>> open_tokens("train.tok")
 memmap([15496,    11,   995], dtype=uint16)
 """
+
 from __future__ import annotations
 
 import codecs
@@ -68,12 +69,19 @@ def dtype_for_vocab(n_vocab: int) -> np.dtype:
 
 
 def _header_bytes(dtype: np.dtype, count: int, encoding: str | None, n_vocab: int) -> bytes:
-    meta = {"version": FORMAT_VERSION, "dtype": dtype.str, "count": int(count),
-            "encoding": encoding, "n_vocab": int(n_vocab)}
+    meta = {
+        "version": FORMAT_VERSION,
+        "dtype": dtype.str,
+        "count": int(count),
+        "encoding": encoding,
+        "n_vocab": int(n_vocab),
+    }
     body = json.dumps(meta, ensure_ascii=True).encode("ascii")
     room = HEADER_SIZE - len(MAGIC) - 1
     if len(body) > room:
-        raise ValueError(f"the header does not fit in {HEADER_SIZE} bytes; use a shorter encoding name than {encoding!r}")
+        raise ValueError(
+            f"the header does not fit in {HEADER_SIZE} bytes; use a shorter encoding name than {encoding!r}"
+        )
     return MAGIC + body.ljust(room) + b"\n"
 
 
@@ -85,13 +93,15 @@ def token_file_info(path: PathLike) -> TokenFileInfo:
     if len(head) < HEADER_SIZE or not head.startswith(MAGIC):
         raise ValueError(f"{path} is not a minembed token file (no {MAGIC!r} header); write one with write_tokens")
     try:
-        meta = json.loads(head[len(MAGIC):].decode("ascii"))
+        meta = json.loads(head[len(MAGIC) :].decode("ascii"))
         dtype = np.dtype(meta["dtype"])
         count, n_vocab, encoding = int(meta["count"]), int(meta["n_vocab"]), meta["encoding"]
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{path}: unreadable token file header: {error}") from None
     if meta.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{path}: token file version {meta.get('version')!r} is not supported (expected {FORMAT_VERSION})")
+        raise ValueError(
+            f"{path}: token file version {meta.get('version')!r} is not supported (expected {FORMAT_VERSION})"
+        )
     if dtype.str not in ("<u2", "<u4"):
         raise ValueError(f"{path}: token dtype {dtype.str!r} is not supported (expected '<u2' or '<u4')")
     expected = HEADER_SIZE + count * dtype.itemsize
@@ -144,7 +154,9 @@ def write_tokens(path: PathLike, ids, *, encoding=None, n_vocab: int | None = No
         raise ValueError(f"n_vocab must be at least 1, got n_vocab={n_vocab}")
     if len(ids) and (ids.min() < 0 or ids.max() >= n_vocab):
         bad = int(ids[(ids < 0) | (ids >= n_vocab)][0])
-        raise ValueError(f"ids holds {bad}, outside the vocabulary range [0, {n_vocab}); pass the right n_vocab or encoding")
+        raise ValueError(
+            f"ids holds {bad}, outside the vocabulary range [0, {n_vocab}); pass the right n_vocab or encoding"
+        )
     dtype = dtype_for_vocab(n_vocab)
     with atomic_write(path, "wb", fsync=True) as out:
         out.write(_header_bytes(dtype, len(ids), name, n_vocab))
@@ -158,12 +170,12 @@ def write_tokens(path: PathLike, ids, *, encoding=None, n_vocab: int | None = No
 # Documents are cut into chunks only at the safe cut points of the encoding's split pattern
 # (`minembed.text.cuts`), so each chunk encodes to exactly the tokens it has in the whole text.
 _DEFAULT_CUTS = safe_cuts(GPT2_SPLIT_PATTERN)  # for other patterns: the cuts of gpt2, r50k, cl100k and o200k
-DEFAULT_CHUNK_SIZE = 1 << 18  # bytes read per step: 256 KiB keeps the encoder's per-chunk garbage small, as fast as 1 MiB
+DEFAULT_CHUNK_SIZE = (
+    1 << 18
+)  # bytes read per step: 256 KiB keeps the encoder's per-chunk garbage small, as fast as 1 MiB
 
 
-def _document_chunks(
-    path: Path, chunk_size: int | None, on_bytes, cuts: SafeCuts = _DEFAULT_CUTS
-) -> Iterator[str]:
+def _document_chunks(path: Path, chunk_size: int | None, on_bytes, cuts: SafeCuts = _DEFAULT_CUTS) -> Iterator[str]:
     """The text of one file (UTF-8, a leading BOM dropped, newlines untouched) in chunks cut at `cuts`."""
     utf8 = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
     read = 0  # bytes of the file decoded before the current block, to place an error in the file
@@ -174,7 +186,10 @@ def _document_chunks(
             text = utf8.decode(block, final=final)
         except UnicodeDecodeError as exc:  # say which file and where, and how to fix it
             raise UnicodeDecodeError(
-                exc.encoding, exc.object, exc.start, exc.end,
+                exc.encoding,
+                exc.object,
+                exc.start,
+                exc.end,
                 f"{exc.reason} near byte {read + exc.start} of input file {path}; the file is not valid UTF-8: "
                 "convert it first, e.g. `iconv -f latin1 -t utf-8`",
             ) from None
@@ -207,8 +222,15 @@ def _document_chunks(
             yield pending
 
 
-def tokenize_files(paths: PathLike | Iterable[PathLike], out_path: PathLike, encoding, *, workers: int = 2,
-                   progress: bool | None = None, chunk_size: int | None = DEFAULT_CHUNK_SIZE) -> TokenFileInfo:
+def tokenize_files(
+    paths: PathLike | Iterable[PathLike],
+    out_path: PathLike,
+    encoding,
+    *,
+    workers: int = 2,
+    progress: bool | None = None,
+    chunk_size: int | None = DEFAULT_CHUNK_SIZE,
+) -> TokenFileInfo:
     """Encode text files into one token file; each file is a document followed by <|endoftext|>.
 
     The output holds, file after file, `encoding.encode_ordinary(text) + [encoding.eot_token]`,
@@ -221,8 +243,9 @@ def tokenize_files(paths: PathLike | Iterable[PathLike], out_path: PathLike, enc
     by a few chunks, plus the longest stretch of a file without a safe cut.
     `workers` threads encode chunks concurrently (workers=1 encodes in this thread); that pays
     only when a core is free and the encoding releases the GIL, so measure it on your machine
-    (benchmarks/bench_data.py). `progress` shows a tqdm bar (default: when stderr is a terminal). Output goes to a temporary file renamed over out_path at the end, so
-    an error or Ctrl-C leaves nothing behind.
+    (benchmarks/bench_data.py). `progress` shows a tqdm bar (default: when stderr is a terminal).
+    Output goes to a temporary file renamed over out_path at the end, so an error or Ctrl-C
+    leaves nothing behind.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -238,7 +261,9 @@ def tokenize_files(paths: PathLike | Iterable[PathLike], out_path: PathLike, enc
     try:
         eot = int(enc.eot_token)
     except (AttributeError, KeyError):
-        raise ValueError(f"encoding {getattr(enc, 'name', enc)!r} has no <|endoftext|> token to separate documents") from None
+        raise ValueError(
+            f"encoding {getattr(enc, 'name', enc)!r} has no <|endoftext|> token to separate documents"
+        ) from None
     n_vocab = int(enc.n_vocab)
     dtype = dtype_for_vocab(n_vocab)
     name = getattr(enc, "name", None)
@@ -248,8 +273,13 @@ def tokenize_files(paths: PathLike | Iterable[PathLike], out_path: PathLike, enc
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=sum(p.stat().st_size for p in paths), unit="B", unit_scale=True,
-               desc=f"tokenize {Path(out_path).name}", disable=not progress)
+    bar = tqdm(
+        total=sum(p.stat().st_size for p in paths),
+        unit="B",
+        unit_scale=True,
+        desc=f"tokenize {Path(out_path).name}",
+        disable=not progress,
+    )
 
     cuts = safe_cuts(getattr(enc, "pat_str", None) or getattr(enc, "_pat_str", "")) or _DEFAULT_CUTS
 

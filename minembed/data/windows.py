@@ -13,6 +13,7 @@ token file is never read until a window is used.
 >>> len(ds), ds[1]
 (2, (array([2, 3, 4]), array([3, 4, 5])))
 """
+
 from __future__ import annotations
 
 import numbers

@@ -4,6 +4,7 @@ With a Linear(V, D) whose weight is tied to the Embedding's table (its weight is
 so both layers share one array), the two give the same output and the same table gradient:
 the lookup is just the fast way to multiply by a one-hot matrix.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -86,7 +86,8 @@ def tokenizer_stage(state: DemoState) -> None:
     ids = encoding.encode_to_numpy(text)
     n_bytes = len(text.encode())
     print(
-        f"   {n_bytes:,} bytes -> {ids.size:,} token ids ({ids.dtype}), {n_bytes / max(ids.size, 1):.2f} bytes per token"
+        f"   {n_bytes:,} bytes -> {ids.size:,} token ids ({ids.dtype}), "
+        f"{n_bytes / max(ids.size, 1):.2f} bytes per token"
     )
     print(f"   first tokens: {[encoding.decode_single_token_bytes(int(t)) for t in ids[:8]]}")
     check("decode(encode(text)) == text", encoding.decode(ids.tolist()) == text)
@@ -167,6 +168,7 @@ def one_hot_stage(state: DemoState) -> None:
 
 
 Stage = tuple[str, Callable[[DemoState], None]]
+
 
 def seeded_stage(state: DemoState) -> None:
     from minembed.demos.seeded import show_seeded_embedding

@@ -1,4 +1,5 @@
 """Layers with state and hand-written backward passes, mirroring torch.nn; they call minembed.nn.functional."""
+
 from minembed.nn import functional
 from minembed.nn.embedding import Embedding
 from minembed.nn.embedding_bag import EmbeddingBag

@@ -1,4 +1,5 @@
 """nn.Embedding: a lookup table with its gradient, mirroring torch.nn.Embedding."""
+
 from __future__ import annotations
 
 import numpy as np

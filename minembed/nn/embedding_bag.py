@@ -1,4 +1,5 @@
 """nn.EmbeddingBag: one pooled vector per bag of ids, mirroring torch.nn.EmbeddingBag."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -84,9 +85,16 @@ class EmbeddingBag:
         if embeddings.ndim != 2:
             raise ValueError(f"embeddings must be 2-D (num_embeddings, embedding_dim), got shape {embeddings.shape}")
         bag = cls(
-            embeddings.shape[0], embeddings.shape[1], max_norm=max_norm, norm_type=norm_type,
-            scale_grad_by_freq=scale_grad_by_freq, mode=mode, sparse=sparse,
-            include_last_offset=include_last_offset, padding_idx=padding_idx, _weight=embeddings,
+            embeddings.shape[0],
+            embeddings.shape[1],
+            max_norm=max_norm,
+            norm_type=norm_type,
+            scale_grad_by_freq=scale_grad_by_freq,
+            mode=mode,
+            sparse=sparse,
+            include_last_offset=include_last_offset,
+            padding_idx=padding_idx,
+            _weight=embeddings,
         )
         bag.requires_grad = not freeze
         return bag
@@ -103,8 +111,14 @@ class EmbeddingBag:
     def forward(self, input, offsets=None, per_sample_weights=None) -> np.ndarray:
         """input (B, L), or (N,) with offsets -> (B, embedding_dim); remembers the bags for backward."""
         out, max_indices = F.embedding_bag(
-            input, self.weight, offsets, max_norm=self.max_norm, norm_type=self.norm_type,
-            per_sample_weights=per_sample_weights, return_max_indices=True, **self._options(),
+            input,
+            self.weight,
+            offsets,
+            max_norm=self.max_norm,
+            norm_type=self.norm_type,
+            per_sample_weights=per_sample_weights,
+            return_max_indices=True,
+            **self._options(),
         )
         self._saved = (input, offsets, per_sample_weights, max_indices)
         return out
@@ -123,8 +137,15 @@ class EmbeddingBag:
         input, offsets, per_sample_weights, max_indices = self._saved
         out = self.grad  # None after zero_grad(set_to_none=True): a fresh array
         step, self.grad_per_sample_weights = F.embedding_bag_backward(
-            grad_output, input, self.weight, offsets, per_sample_weights=per_sample_weights,
-            max_indices=max_indices, out=None if self.sparse else out, accumulate=True, **self._options(),
+            grad_output,
+            input,
+            self.weight,
+            offsets,
+            per_sample_weights=per_sample_weights,
+            max_indices=max_indices,
+            out=None if self.sparse else out,
+            accumulate=True,
+            **self._options(),
         )
         if self.sparse and self.grad is not None:
             step = self.grad + step  # sparse gradients accumulate by concatenation, as in torch

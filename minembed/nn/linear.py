@@ -1,4 +1,5 @@
 """nn.Linear: y = x @ weight.T + bias, mirroring torch.nn.Linear."""
+
 from __future__ import annotations
 
 import math
@@ -18,7 +19,8 @@ class Linear:
 
     Initialised exactly as torch.nn.Linear (kaiming_uniform_(weight, a=sqrt(5)), then bias uniform
     in [-1/sqrt(in), 1/sqrt(in)]) from `generator` (a minembed.random.Generator; the default
-    generator if None); rng= (a numpy.random.Generator) draws from NumPy instead: not torch's stream. forward(x (..., in)) -> (..., out).
+    generator if None); rng= (a numpy.random.Generator) draws from NumPy instead: not torch's
+    stream. forward(x (..., in)) -> (..., out).
     backward(grad_output (..., out)) returns grad_input (..., in) and accumulates grad_weight
     and grad_bias. The weight can be tied to an Embedding: Linear(D, V).weight = emb.weight
     makes an output head that shares the (V, D) table (see minembed.demos.one_hot_linear).

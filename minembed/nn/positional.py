@@ -1,4 +1,5 @@
 """Position tables and the GPT input layer: token embedding + position embedding -> (B, T, D)."""
+
 from __future__ import annotations
 
 import numbers

@@ -1,4 +1,5 @@
 """A sparse row gradient: the (indices, values) pair that torch keeps as an uncoalesced COO tensor."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """minembed's own cache directory (downloaded encoding files)."""
+
 from __future__ import annotations
 
 import os

@@ -11,6 +11,7 @@ Every loader reports problems as ValueError naming the file and the line.
   the special tokens, then `rank token` per line with the token bytes readable, e.g.
   `995 \\x20world` (printable characters as themselves; `\\\\`, and `\\xNN` for anything else).
 """
+
 from __future__ import annotations
 
 import base64
@@ -78,7 +79,9 @@ def load_tiktoken_bpe(path: str | os.PathLike) -> dict[bytes, int]:
 
 def dump_tiktoken_bpe(mergeable_ranks: dict[bytes, int], path: str | os.PathLike) -> None:
     """Write {token bytes: rank} as a `.tiktoken` file (sorted by rank), readable by tiktoken."""
-    lines = [f"{base64.b64encode(t).decode('ascii')} {r}\n" for t, r in sorted(mergeable_ranks.items(), key=lambda kv: kv[1])]
+    lines = [
+        f"{base64.b64encode(t).decode('ascii')} {r}\n" for t, r in sorted(mergeable_ranks.items(), key=lambda kv: kv[1])
+    ]
     _write_atomically(path, "".join(lines))
 
 
@@ -102,7 +105,9 @@ def gpt2_byte_stand_ins() -> dict[int, str]:
     return stand_in
 
 
-def load_gpt2_bpe(encoder_json_path: str | os.PathLike, vocab_bpe_path: str | os.PathLike) -> tuple[dict[bytes, int], dict[str, int]]:
+def load_gpt2_bpe(
+    encoder_json_path: str | os.PathLike, vocab_bpe_path: str | os.PathLike
+) -> tuple[dict[bytes, int], dict[str, int]]:
     """Read GPT-2's original files: ({token bytes: rank}, {special token: id}).
 
     The ranks come from vocab.bpe (the 256 bytes in stand-in order, then one rank per merge
@@ -207,7 +212,7 @@ def unescape_token(text: str, where: str = "token") -> bytes:
     return bytes(out)
 
 
-def save_encoding(enc: "Encoding", path: str | os.PathLike) -> None:
+def save_encoding(enc: Encoding, path: str | os.PathLike) -> None:
     """Write enc as minembed's versioned text format (see the module docstring)."""
     lines = [
         f"{FORMAT_MAGIC}, format version {FORMAT_VERSION}",
@@ -233,7 +238,7 @@ def _read_header_value(line: str, key: str, where: str):
         raise ValueError(f"{where}: cannot read the value of '{key}' ({e.msg})") from None
 
 
-def load_encoding(path: str | os.PathLike) -> "Encoding":
+def load_encoding(path: str | os.PathLike) -> Encoding:
     """Read an encoding written by `Encoding.save`.
 
     >>> enc = minembed.get_encoding("gpt2")
@@ -253,7 +258,9 @@ def load_encoding(path: str | os.PathLike) -> "Encoding":
         raise ValueError(f"{at(0)}: not a minembed encoding file (it should start with {FORMAT_MAGIC!r})")
     version = lines[0].rpartition(" ")[2]
     if version != str(FORMAT_VERSION):
-        raise ValueError(f"{at(0)}: format version {version!r} is not supported (this minembed reads version {FORMAT_VERSION})")
+        raise ValueError(
+            f"{at(0)}: format version {version!r} is not supported (this minembed reads version {FORMAT_VERSION})"
+        )
     if len(lines) < 5:
         raise ValueError(f"{name_of}: the file ends inside its header")
     name = _read_header_value(lines[1], "name", at(1))
@@ -270,7 +277,9 @@ def load_encoding(path: str | os.PathLike) -> "Encoding":
         i += 1
     count = _read_header_value(lines[i], "mergeable_ranks", at(i)) if i < len(lines) else None
     if not isinstance(count, int) or count != len(lines) - i - 1:
-        raise ValueError(f"{at(min(i, len(lines) - 1))}: expected 'mergeable_ranks N' followed by exactly N token lines")
+        raise ValueError(
+            f"{at(min(i, len(lines) - 1))}: expected 'mergeable_ranks N' followed by exactly N token lines"
+        )
     ranks: dict[bytes, int] = {}
     seen: dict[int, bytes] = {}
     for j in range(i + 1, len(lines)):
@@ -278,4 +287,6 @@ def load_encoding(path: str | os.PathLike) -> "Encoding":
         if not rank_text.isdigit() or not token_text:
             raise ValueError(f"{at(j)}: expected 'rank token', got {lines[j][:80]!r}")
         _add_rank(ranks, seen, unescape_token(token_text, at(j)), int(rank_text), at(j))
-    return Encoding(name, pat_str=pat_str, mergeable_ranks=ranks, special_tokens=specials, explicit_n_vocab=explicit_n_vocab)
+    return Encoding(
+        name, pat_str=pat_str, mergeable_ranks=ranks, special_tokens=specials, explicit_n_vocab=explicit_n_vocab
+    )

@@ -3,6 +3,7 @@
 `MergeTable.from_ranks(mergeable_ranks)` turns {token bytes: rank} into integer arrays once per
 encoding; `table.encode_pieces([b"hello", b" world"])` returns [[31373], [995]] (gpt2).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ class MergeTable:
     merged_ids: np.ndarray
 
     @classmethod
-    def from_ranks(cls, mergeable_ranks: dict[bytes, int]) -> "MergeTable":
+    def from_ranks(cls, mergeable_ranks: dict[bytes, int]) -> MergeTable:
         """Every way of cutting every token into two tokens becomes a pair -> merged entry.
 
         Example: with tokens a=0, b=1, ab=2, abb=3: (0, 1) -> 2 and (2, 1) -> 3.

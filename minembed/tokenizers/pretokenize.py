@@ -96,7 +96,7 @@ def _special_splitter(special_tokens: Iterable[str]) -> Callable[[str], list[str
 def _count_batch(batch: list[str], pattern: regex.Pattern, split_specials) -> Counter:
     counter: Counter = Counter()
     for text in batch:
-        for segment in (split_specials(text) if split_specials else (text,)):
+        for segment in split_specials(text) if split_specials else (text,):
             counter.update(pattern.findall(segment, concurrent=True))
     return counter
 
@@ -140,7 +140,10 @@ def count_pieces(
         return {piece.encode("utf-8"): count for piece, count in total.items()}
     except UnicodeEncodeError as exc:  # lone surrogates have no UTF-8 form (rustbpe raises too)
         raise UnicodeEncodeError(
-            exc.encoding, exc.object, exc.start, exc.end,
+            exc.encoding,
+            exc.object,
+            exc.start,
+            exc.end,
             f"{exc.reason}: texts hold a lone surrogate in the piece {exc.object!r}; "
             "clean the text first, e.g. `text.encode('utf-8', 'replace').decode('utf-8')`",
         ) from None
@@ -179,7 +182,16 @@ class PieceTable:
         from minembed.tokenizers.kernels import count  # Numba, loaded on first use
 
         state = count.add_pieces(
-            data, piece_ends, n_new, weights, self.table, self.arena, self.starts, self.counts, self.hashes, self.n_pieces
+            data,
+            piece_ends,
+            n_new,
+            weights,
+            self.table,
+            self.arena,
+            self.starts,
+            self.counts,
+            self.hashes,
+            self.n_pieces,
         )
         self.table, self.arena, self.starts, self.counts, self.hashes, self.n_pieces = state
 
@@ -188,7 +200,15 @@ class PieceTable:
         from minembed.tokenizers.kernels import count
 
         *state, seen = count.count_pieces(
-            pattern, data, text_ends, classes, self.table, self.arena, self.starts, self.counts, self.hashes,
+            pattern,
+            data,
+            text_ends,
+            classes,
+            self.table,
+            self.arena,
+            self.starts,
+            self.counts,
+            self.hashes,
             self.n_pieces,
         )
         self.table, self.arena, self.starts, self.counts, self.hashes, self.n_pieces = state
@@ -196,7 +216,7 @@ class PieceTable:
 
     def add_table(self, other: PieceTable) -> None:
         n = other.n_pieces
-        self.add(other.arena, other.starts[1:n + 1], n, other.counts[:n])
+        self.add(other.arena, other.starts[1 : n + 1], n, other.counts[:n])
 
     def packed_bytes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(bytes (T,) uint8, offsets (P+1,) int64, counts (P,) int64), copied at their exact sizes.
@@ -219,13 +239,11 @@ class PieceTable:
 _NO_WEIGHTS = np.zeros(0, dtype=np.int64)
 
 
-def _count_batch_numba(
-    table: PieceTable, pattern: int, batch: list[str], classes: np.ndarray, split_specials
-) -> int:
+def _count_batch_numba(table: PieceTable, pattern: int, batch: list[str], classes: np.ndarray, split_specials) -> int:
     """Split and count one batch into `table`; returns the number of pieces."""
     encoded = []
     for text in batch:
-        for segment in (split_specials(text) if split_specials else (text,)):
+        for segment in split_specials(text) if split_specials else (text,):
             encoded.append(_utf8(segment))
     data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     text_ends = np.cumsum(np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded)))
@@ -237,7 +255,10 @@ def _utf8(text: str) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:  # lone surrogates have no UTF-8 form (rustbpe raises too)
         raise UnicodeEncodeError(
-            exc.encoding, exc.object, exc.start, exc.end,
+            exc.encoding,
+            exc.object,
+            exc.start,
+            exc.end,
             f"{exc.reason}: texts hold a lone surrogate; clean the text first, "
             "e.g. `text.encode('utf-8', 'replace').decode('utf-8')`",
         ) from None

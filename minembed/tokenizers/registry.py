@@ -8,6 +8,7 @@ Each file an encoding needs is looked for, in order:
 3. a download from OpenAI's public URL into that cache, unless MINEMBED_OFFLINE=1.
 Every file is checked against its known SHA-256 (the hashes tiktoken checks) before use.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -64,9 +65,7 @@ SPECS = {
     "gpt2": EncodingSpec(
         ("gpt2/encoder.json", "gpt2/vocab.bpe"), patterns.GPT2_SPLIT_PATTERN, {patterns.ENDOFTEXT: 50256}, 50257
     ),
-    "r50k_base": EncodingSpec(
-        ("r50k_base.tiktoken",), patterns.GPT2_SPLIT_PATTERN, {patterns.ENDOFTEXT: 50256}, 50257
-    ),
+    "r50k_base": EncodingSpec(("r50k_base.tiktoken",), patterns.GPT2_SPLIT_PATTERN, {patterns.ENDOFTEXT: 50256}, 50257),
     "cl100k_base": EncodingSpec(
         ("cl100k_base.tiktoken",),
         patterns.CL100K_SPLIT_PATTERN,
@@ -155,7 +154,9 @@ def find_encoding_file(relpath: str) -> Path:
         except Exception as e:  # any network, disk or hash problem: report it with the fix below
             failure = f"downloading {url} failed: {type(e).__name__}: {e}"
     raise FileNotFoundError(
-        f"cannot find the encoding file {relpath}.\nLooked in: " + "; ".join(looked) + f".\n{failure[0].upper()}{failure[1:]}.\n"
+        f"cannot find the encoding file {relpath}.\nLooked in: "
+        + "; ".join(looked)
+        + f".\n{failure[0].upper()}{failure[1:]}.\n"
         f"To work offline, download {url} on a machine with network access (SHA-256 {FILES[relpath][1]}) and "
         f"either put it at {cached}, or set MINEMBED_ENCODINGS_DIR to a directory that holds {relpath}."
     )

@@ -12,6 +12,7 @@ always equal to it (that is the course's behaviour, kept here on purpose).
 >>> tok.decode(tok.encode("Hello, tea world."))
 'Hello, <|unk|> world.'
 """
+
 from __future__ import annotations
 
 import re

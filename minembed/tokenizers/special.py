@@ -5,15 +5,16 @@ tiktoken's rules (SEMANTICS.md section 6): `allowed_special="all"` means every s
 in the input raises ValueError; allowed special tokens are cut out of the text and emitted as
 their ids, and the text between them is encoded as ordinary text.
 """
+
 from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Set
-from typing import Literal, Union
+from typing import Literal
 
 import regex
 
-SpecialArg = Union[Literal["all"], Collection[str]]
+SpecialArg = Literal["all"] | Collection[str]
 
 
 def _as_set(value: SpecialArg, name: str, everything: frozenset[str]) -> frozenset[str]:

@@ -153,8 +153,9 @@ def _train_ranks(texts, vocab_size, pat_str, special_tokens, progress, warn_stac
     return ranks_from_piece_counts(tokens, offsets, counts, n_merges, show, len(specials), warn_stacklevel + 1)
 
 
-def ranks_from_piece_counts(tokens, offsets, counts, n_merges: int, show: bool, n_special: int,
-                            warn_stacklevel: int = 2) -> dict[bytes, int]:
+def ranks_from_piece_counts(
+    tokens, offsets, counts, n_merges: int, show: bool, n_special: int, warn_stacklevel: int = 2
+) -> dict[bytes, int]:
     """Stage 2 alone: the ranks learned from counted pieces (the layout of `count_pieces_packed`).
 
     tokens (T,) uint8 or int32 byte values, offsets (P+1,) int64, counts (P,) int64; the order of the

@@ -9,6 +9,7 @@ token stream get ids 0..n-1, then the special tokens are appended in the order g
 >>> vocab["the"], vocab.id_to_token(3)
 (1, '<|unk|>')
 """
+
 from __future__ import annotations
 
 import json
@@ -144,7 +145,9 @@ class Vocab:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if isinstance(data, Mapping) and data.get("format") == _FORMAT:
             if data.get("version") != _VERSION:
-                raise ValueError(f"{path}: vocab format version {data.get('version')!r} is not supported (expected {_VERSION})")
+                raise ValueError(
+                    f"{path}: vocab format version {data.get('version')!r} is not supported (expected {_VERSION})"
+                )
             return cls(data["tokens"], special_tokens=data.get("special_tokens", ()))
         if isinstance(data, Mapping):
             return cls.from_mapping(data)

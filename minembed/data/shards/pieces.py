@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from minembed._files import atomic_write
 from minembed.data.shards._runner import (
     MANIFEST_NAME,
     PathLike,
@@ -31,10 +32,9 @@ from minembed.data.shards._runner import (
     write_json_atomic,
 )
 from minembed.data.shards.tokens import MANIFEST_VERSION, read_manifest
-from minembed._files import atomic_write
 from minembed.data.tokenfile import _document_chunks
-from minembed.tokenizers import train as _train
 from minembed.text.patterns import GPT4_SPLIT_PATTERN
+from minembed.tokenizers import train as _train
 from minembed.tokenizers.pretokenize import PieceTable, count_pieces_flat
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from minembed._files import atomic_write
 from minembed.data.shards._runner import (
     MANIFEST_NAME,
     PathLike,
@@ -35,7 +36,6 @@ from minembed.data.shards._runner import (
     shard_name,
     write_json_atomic,
 )
-from minembed._files import atomic_write
 from minembed.data.tokenfile import (
     DEFAULT_CHUNK_SIZE,
     HEADER_SIZE,

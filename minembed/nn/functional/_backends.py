@@ -1,4 +1,5 @@
 """Choosing between a Numba kernel module and its NumPy twin: `backend="numba"` or `"numpy"`."""
+
 from __future__ import annotations
 
 from types import ModuleType

@@ -4,6 +4,7 @@ Forward is a row gather: out[..., :] = weight[ids[...]]. Backward is the matchin
 grad_weight[ids[i]] += grad_output[i], summed in flattened index order like torch, so float32
 results are bit-identical to torch's dense CPU backward.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,7 +57,11 @@ def embedding(
 
 
 def lookup_rows(
-    flat_ids: np.ndarray, weight: np.ndarray, max_norm: float | None = None, norm_type: float = 2.0, *,
+    flat_ids: np.ndarray,
+    weight: np.ndarray,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    *,
     backend: str = "numba",
 ) -> np.ndarray:
     """embedding() on already validated input: flat_ids (N,) int64 in range -> (N, D)."""

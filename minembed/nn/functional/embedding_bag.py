@@ -4,6 +4,7 @@ A bag is a run of ids: either each row of a 2-D input (B, L), or the slices of a
 that offsets start, as in torch.nn.functional.embedding_bag. The forward pools the rows of
 each bag into one vector; the backward scatters the output gradient back to those rows.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,6 +24,7 @@ from minembed.nn.kernels import embedding_bag_numpy as twins
 from minembed.nn.sparse import SparseRowGradient
 
 MODES = {"sum": kernels.MODE_SUM, "mean": kernels.MODE_MEAN, "max": kernels.MODE_MAX}
+
 
 def _backend(name: str):
     return choose(kernels, twins, name)
@@ -82,7 +84,9 @@ def bag_bounds(input, offsets=None, include_last_offset=False, num_embeddings=No
         starts = starts.astype(np.int64)
         n = ids.shape[0]
         if include_last_offset and starts.shape[0] == 0:
-            raise ValueError("with include_last_offset=True, offsets needs at least one value (the end of the last bag)")
+            raise ValueError(
+                "with include_last_offset=True, offsets needs at least one value (the end of the last bag)"
+            )
         if starts.shape[0] and starts[0] != 0:
             raise ValueError(f"offsets[0] must be 0 (the first bag starts at the first id), got {int(starts[0])}")
         if starts.shape[0] and (np.diff(starts) < 0).any():
@@ -223,8 +227,14 @@ def embedding_bag_backward(
     if mode_code == kernels.MODE_MAX:
         if max_indices is None:
             _, max_indices = embedding_bag(
-                input, weight, offsets, mode="max", include_last_offset=include_last_offset,
-                padding_idx=padding_idx, return_max_indices=True, backend=backend,
+                input,
+                weight,
+                offsets,
+                mode="max",
+                include_last_offset=include_last_offset,
+                padding_idx=padding_idx,
+                return_max_indices=True,
+                backend=backend,
             )
         max_indices = np.asarray(max_indices)
         if max_indices.shape != (num_bags, dim) or max_indices.dtype != np.int64:
@@ -241,10 +251,10 @@ def embedding_bag_backward(
     scale = _entry_scale(flat, bounds, num_embeddings, mode_code, psw, scale_grad_by_freq, pad_id, weight.dtype)
     if sparse:
         in_bag = np.zeros(flat.shape[0], dtype=bool)
-        in_bag[bounds[0]:bounds[-1]] = True
+        in_bag[bounds[0] : bounds[-1]] = True
         keep = in_bag & (flat != pad_id)
         bag_of = np.repeat(np.arange(num_bags), np.diff(bounds))  # the bag of each entry in a bag
-        bag_of_kept = bag_of[keep[bounds[0]:bounds[-1]]]
+        bag_of_kept = bag_of[keep[bounds[0] : bounds[-1]]]
         values = grad[bag_of_kept] * scale[keep][:, None]
         grad_weight = SparseRowGradient(flat[keep], values, (num_embeddings, dim))
     else:
@@ -284,7 +294,7 @@ def _entry_scale(flat, bounds, num_embeddings, mode_code, psw, scale_grad_by_fre
         # The mean divides by the bag size without its padding entries (an empty bag has no entries).
         real_before = np.concatenate([[0], np.cumsum(flat != pad_id)])
         sizes = real_before[bounds[1:]] - real_before[bounds[:-1]]
-        scale[bounds[0]:bounds[-1]] /= np.repeat(np.maximum(sizes, 1), np.diff(bounds))
+        scale[bounds[0] : bounds[-1]] /= np.repeat(np.maximum(sizes, 1), np.diff(bounds))
     if psw.shape[0]:
         scale *= psw.astype(np.float64)
     return scale.astype(dtype)

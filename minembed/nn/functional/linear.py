@@ -5,6 +5,7 @@ The lookup is the fast way to compute it; one_hot and linear are the slow way th
 (see minembed.demos.one_hot_linear). Both run on NumPy's matmul (BLAS), which is already the hot
 path, so there is no Numba kernel here.
 """
+
 from __future__ import annotations
 
 import numbers

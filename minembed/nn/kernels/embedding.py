@@ -26,6 +26,7 @@ Performance notes (2 cores, V=50257, D=768, N=8192, float32; see benchmarks/benc
 - The common signatures (C-contiguous float32/float64 tables, int64 ids) are compiled when this
   module is imported, or loaded from Numba's cache (~0.1 s; ~5 s the very first time).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,6 +50,7 @@ _BLOCK_BYTES = 1 << 21
 @njit(cache=True)
 def _rows_per_block(grad_weight):
     return max(1, _BLOCK_BYTES // max(1, grad_weight.shape[1] * grad_weight.itemsize))
+
 
 @njit(parallel=True, cache=True)
 def gather_rows(weight, ids, out):
@@ -103,7 +105,7 @@ def fill_zero(table):
     n = flat.shape[0]
     for part in prange(_FILL_PARTS):
         # One slice per thread compiles to a memset; a prange over rows was 2x slower here.
-        flat[part * n // _FILL_PARTS:(part + 1) * n // _FILL_PARTS] = 0
+        flat[part * n // _FILL_PARTS : (part + 1) * n // _FILL_PARTS] = 0
 
 
 @njit(cache=True)

@@ -20,8 +20,9 @@ Performance notes (2 cores, V=50257, D=768, 4096 bags of 32, float32; see benchm
   thread count. The gradient rows of the next few entries are prefetched (49 -> 36 ms, 1 thread).
 - a fresh dense gradient is written, never read first: reading a fresh np.zeros page maps the
   shared zero page and the first write faults again; writing zeros ourselves halves the faults
-  (fresh 39 ms vs 19 ms into an already-touched buffer, one thread). (torch sums each row in the order of an unstable sort of the ids, so its float32
-  gradient can differ from ours by about one ulp per addition; the tests state that tolerance.)
+  (fresh 39 ms vs 19 ms into an already-touched buffer, one thread). (torch sums each row in the
+  order of an unstable sort of the ids, so its float32 gradient can differ from ours by about one
+  ulp per addition; the tests state that tolerance.)
 - the per-entry scale (1/bag size for mean, per_sample_weights, 1/frequency) is computed once
   per entry in float64 and cast. torch applies it with a fused multiply-add, but in the order of
   an unstable sort that cannot be replayed, so bit parity is out of reach either way; a plain
@@ -29,6 +30,7 @@ Performance notes (2 cores, V=50257, D=768, 4096 bags of 32, float32; see benchm
   (backward 24.6 -> 18.9 ms in bench_embedding_bag.py).
 - `fastmath` stays off: forward results are compared bit for bit with torch and the twins.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,10 +57,18 @@ def _sum_rows(acc, weight, ids, entries, count):
     """
     j = 0
     while j + 8 <= count:
-        r0, r1, r2, r3 = weight[ids[entries[j]]], weight[ids[entries[j + 1]]], weight[ids[entries[j + 2]]], weight[
-            ids[entries[j + 3]]]
-        r4, r5, r6, r7 = weight[ids[entries[j + 4]]], weight[ids[entries[j + 5]]], weight[ids[entries[j + 6]]], weight[
-            ids[entries[j + 7]]]
+        r0, r1, r2, r3 = (
+            weight[ids[entries[j]]],
+            weight[ids[entries[j + 1]]],
+            weight[ids[entries[j + 2]]],
+            weight[ids[entries[j + 3]]],
+        )
+        r4, r5, r6, r7 = (
+            weight[ids[entries[j + 4]]],
+            weight[ids[entries[j + 5]]],
+            weight[ids[entries[j + 6]]],
+            weight[ids[entries[j + 7]]],
+        )
         for c in range(acc.shape[0]):
             acc[c] = (((((((acc[c] + r0[c]) + r1[c]) + r2[c]) + r3[c]) + r4[c]) + r5[c]) + r6[c]) + r7[c]
         j += 8

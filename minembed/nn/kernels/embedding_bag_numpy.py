@@ -2,6 +2,7 @@
 
 They are the readable definition of what each kernel does; the tests run both and compare.
 """
+
 from __future__ import annotations
 
 import numpy as np

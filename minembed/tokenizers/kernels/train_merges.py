@@ -34,6 +34,7 @@ merged pair are now recycled for the new pairs (a merged pair never comes back):
 the peak RSS of training fell from 432 to 369 MB (rustbpe with a small buffer: 452 MB). The
 pieces may come as uint8 bytes (training passes them so), copied once into the int32 `ids`.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ Same signature and result; dicts, sets and `heapq` stand in for the kernel's has
 linked lists and hand-written heap. Tests run both (and the recount-everything oracle in
 `reference/slow_bpe.py`) and require identical merges.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -41,7 +42,7 @@ def train_merges(
 
     `progress` (1,) int64 receives the number of merges done so far. Returns merges (M, 2) int32.
     """
-    pieces = [tokens[offsets[w]:offsets[w + 1]].tolist() for w in range(len(counts))]
+    pieces = [tokens[offsets[w] : offsets[w + 1]].tolist() for w in range(len(counts))]
     weight = counts.tolist()
     pair_count: dict[tuple[int, int], int] = {}
     where: dict[tuple[int, int], set[int]] = {}  # pair -> pieces that contain (or contained) it
