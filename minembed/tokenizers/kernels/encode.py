@@ -40,10 +40,15 @@ from numba import njit
 
 from minembed.text.kernels.hash import piece_hash, slot_table
 from minembed.text.kernels.split import split_chunk
-from minembed.tokenizers.kernels.merge import bpe_encode_pieces
+from minembed.tokenizers.kernels.merge import _SMALL, bpe_encode_pieces, merge_piece
 
 _CHUNK = 4096  # pieces split before they are looked up
 _MAX_SEEN = 1 << 16  # distinct merged pieces remembered within one call (then forgotten)
+
+# `encode_one` takes every table packed into one int64 array, so that a call types few
+# arguments (the dispatcher spends about 0.1-0.3 us per array argument, measured).
+# tables[0] is the pattern id; section k is tables[tables[1 + k]:tables[2 + k]], in this order:
+TABLE_SECTIONS = ("slots", "starts", "ranks", "hashes", "byte_ranks", "row_ptr", "right_ids", "merged_ids")
 
 
 @njit(cache=True)
@@ -241,3 +246,57 @@ def encode_texts(
         out_text_ends[t] = n_out
         start = end
     return n_last
+
+
+@njit(cache=True, inline="always")
+def _section(tables, k):
+    """Section k of the packed tables (see TABLE_SECTIONS)."""
+    return tables[tables[1 + k] : tables[2 + k]]
+
+
+@njit(cache=True, nogil=True)
+def encode_one(data, tables, arena, classes, out_ids):
+    """Encode one UTF-8 text `data` (N,) uint8 into `out_ids` (>= N,) int64.
+
+    Returns (ids written, ids of the last piece).
+
+    tables: the packed int64 tables (TABLE_SECTIONS); arena: the token bytes; classes: as
+    `split_chunk`. Made for short texts: each piece that is not a token is merged where it
+    occurs (no `seen` table, nothing allocated but the piece ends and the merge scratch), so the
+    cost of a call is mostly Numba's dispatch. Same ids as `encode_texts`.
+    """
+    pattern = tables[0]
+    slots = _section(tables, 0)
+    starts = _section(tables, 1)
+    token_ids = _section(tables, 2)
+    hashes = _section(tables, 3)
+    byte_ranks = _section(tables, 4)
+    row_ptr = _section(tables, 5)
+    right_ids = _section(tables, 6)
+    merged_ids = _section(tables, 7)
+    end = data.shape[0]
+    piece_ends = np.empty(max(1, min(end, _CHUNK)), dtype=np.int64)
+    parts = np.empty(_SMALL, dtype=np.int64)
+    pair_ranks = np.empty(_SMALL, dtype=np.int64)
+    n_out = 0
+    n_last = 0
+    i = 0
+    while i < end:
+        lo = i
+        k = split_chunk(pattern, data, i, end, classes, piece_ends, piece_ends.shape[0])
+        i = piece_ends[k - 1]
+        for p in range(k):
+            hi = piece_ends[p]
+            t = _probe(data, lo, hi, piece_hash(data, lo, hi), slots, arena, starts, hashes)
+            if t >= 0:
+                out_ids[n_out] = token_ids[t]
+                n_out += 1
+                n_last = 1
+            else:
+                n_next = merge_piece(
+                    data, lo, hi, byte_ranks, row_ptr, right_ids, merged_ids, parts, pair_ranks, out_ids, n_out
+                )
+                n_last = n_next - n_out
+                n_out = n_next
+            lo = hi
+    return n_out, n_last
