@@ -30,7 +30,30 @@ regex engine: 0.2-0.6x).
   rate); small loop-free helpers are plain functions too.
 - Ids are written as uint32 (tiktoken's `encode_to_numpy` dtype); one `tolist()` in the
   wrapper is cheaper than any per-piece Python work.
-- `nogil=True`: encode_batch runs two calls on two threads (1.3-1.6x one thread measured).
+- `nogil=True`: `NumbaEncoder.encode_many` runs parts of a batch on two threads (see there).
+
+Short texts (issue 15; 2 shared cores at load 7-16, so only ratios from one run count). A loop of
+encode_ordinary over single lines (~50 B) ran at 0.36x tiktoken, and the kernel's work was the small
+part. Per call, in units of one tiktoken call on the same line (same process): Numba's dispatcher
+typing the 15 arguments of `encode_texts` 0.12-0.27x (no-op kernels: each array argument costs about
+as much as two integer ones), the five NumPy arrays `NumbaEncoder.encode` made in Python ~0.05x each,
+and the kernel allocated its `seen` table (six arrays, one of 128 kB) even for a single piece.
+`encode_one` therefore:
+- takes 5 arguments: the text, every integer table packed into one int64 array (TABLE_SECTIONS,
+  sliced inside; the slices cost nothing), the token bytes, the character classes, and an output
+  buffer that each thread keeps (threading.local in `NumbaEncoder`) and reuses;
+- has no `seen` table: a short text rarely repeats a non-token piece, so merging each where it occurs
+  is cheaper than the table (texts above `fast_encode.SHORT_TEXT_BYTES` keep `encode_texts`).
+Measured (one process, 9 alternating rounds of 20k calls, load ~8; x = times a tiktoken
+encode_ordinary call on the same 68-byte line): `encode_texts` through the dispatcher 0.99x,
+`encode_one` 0.59x, `encode_one` on an empty text 0.19x (the floor: dispatch plus three small
+allocations), a no-op @njit with the same 5 arguments 0.15x; `np.frombuffer` 0.07x; slicing the
+buffer and `tolist()` 0.09x; the whole public encode_ordinary 0.86x. bench_encode.py --quick (two
+runs, load 7-10): lines 0.93-1.48x tiktoken (was 0.36x), paragraphs 1.71-3.08x for gpt2/cl100k and
+0.77-1.08x for o200k; the spreads were 20-100%, so the lead's quiet-machine figures decide.
+What remains per call besides the kernel is `str.encode`, `np.frombuffer`, the slice and `tolist()`
+(together ~0.25x a tiktoken call). Calling the compiled overload without the dispatcher
+would need Numba internals (`Dispatcher.overloads`), which the project does not use.
 """
 
 from __future__ import annotations
@@ -46,7 +69,7 @@ _CHUNK = 4096  # pieces split before they are looked up
 _MAX_SEEN = 1 << 16  # distinct merged pieces remembered within one call (then forgotten)
 
 # `encode_one` takes every table packed into one int64 array, so that a call types few
-# arguments (the dispatcher spends about 0.1-0.3 us per array argument, measured).
+# arguments (the dispatcher types every argument on every call; see the performance notes).
 # tables[0] is the pattern id; section k is tables[tables[1 + k]:tables[2 + k]], in this order:
 TABLE_SECTIONS = ("slots", "starts", "ranks", "hashes", "byte_ranks", "row_ptr", "right_ids", "merged_ids")
 
