@@ -7,6 +7,7 @@ Encoding shared by many threads must give every thread its own text's ids.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 
 import numpy as np
@@ -119,3 +120,16 @@ def test_batch_on_two_threads_equals_one_by_one(pair):
     assert ours.encode_ordinary_batch(corpus[:1], num_threads=2) == expected[:1]
     assert ours.encode_ordinary_batch([], num_threads=2) == []
     assert expected[:50] == [theirs.encode_ordinary(t) for t in corpus[:50]]
+
+
+def _batch_in_child(texts: list[str]) -> list[list[int]]:
+    return minembed.get_encoding("gpt2").encode_ordinary_batch(texts, num_threads=2)
+
+
+def test_batch_in_a_forked_child_after_the_helper_started():
+    enc = minembed.get_encoding("gpt2")
+    corpus = [f"line {i}: the quick brown fox\n" * 20 for i in range(400)]  # ~240 kB: two threads
+    expected = enc.encode_ordinary_batch(corpus, num_threads=2)  # starts the helper thread here
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        # Without the reset at fork, the child's copy of the pool would wait for a thread that does not exist.
+        assert pool.apply_async(_batch_in_child, (corpus,)).get(timeout=300) == expected
