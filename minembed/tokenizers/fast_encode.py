@@ -37,14 +37,14 @@ __all__ = ["GPT2_SPLIT_PATTERN", "MergeTable", "NumbaEncoder", "TokenTable"]
 # table); longer ones `encode_texts`, whose `seen` table merges each distinct piece once. The two
 # kernels alone took the same time (0.9-1.15x, noise) on 1-32 kB pieces of War and Peace.
 SHORT_TEXT_BYTES = 1 << 13
-# encode_many on two threads cuts the batch into about this many parts per thread (by bytes), which
-# the threads take in turn: while one holds the GIL (UTF-8 bytes in, lists of ids out), the other
-# runs the kernel without it, and a slow part does not leave the other thread idle. Measured on one
-# thread (gpt2, 1.6 MB of War and Peace): the work that holds the GIL is 26% of a batch of lines
-# (the lists of ids, mostly) and 17% of a batch of 50 kB documents, so two threads can reach at
-# most 2x, and only if the GIL work of one thread always overlaps the kernel of the other; the old
-# split in two halves built every list after both kernels had finished, on one thread.
-_PARTS_PER_THREAD = 8
+# encode_many on two threads cuts the batch into this many parts per thread (by bytes), which the
+# threads take in turn: while one holds the GIL (UTF-8 bytes in, lists of ids out), the other runs
+# the kernel without it. Measured on one thread (gpt2, 1.6 MB of War and Peace): the work that holds
+# the GIL is 26-29% of a batch of lines (the lists of ids, mostly) and 14-17% of a batch of 50 kB
+# documents. More parts are not free: each kernel call merges the distinct pieces of its own part
+# (`seen` lives for one call), and the lines cut into 4 calls took 1.15x one call, into 16 calls
+# 1.20x (one thread). So two threads can reach about 2 / 1.15 = 1.7x here, not 2x.
+_PARTS_PER_THREAD = 2
 
 _helper: ThreadPoolExecutor | None = None  # the second thread of encode_many, started on first use
 _helper_lock = threading.Lock()
