@@ -48,9 +48,11 @@ Measured (one process, 9 alternating rounds of 20k calls, load ~8; x = times a t
 encode_ordinary call on the same 68-byte line): `encode_texts` through the dispatcher 0.99x,
 `encode_one` 0.59x, `encode_one` on an empty text 0.19x (the floor: dispatch plus three small
 allocations), a no-op @njit with the same 5 arguments 0.15x; `np.frombuffer` 0.07x; slicing the
-buffer and `tolist()` 0.09x; the whole public encode_ordinary 0.86x. bench_encode.py --quick (two
-runs, load 7-10): lines 0.93-1.48x tiktoken (was 0.36x), paragraphs 1.71-3.08x for gpt2/cl100k and
-0.77-1.08x for o200k; the spreads were 20-100%, so the lead's quiet-machine figures decide.
+buffer and `tolist()` 0.09x; the whole public encode_ordinary 0.86x. bench_encode.py --quick (three
+runs, load 3-10, spreads 20-150%): lines 0.60-1.48x tiktoken (gpt2 0.93-1.36x; was 0.36x), paragraphs
+1.68-3.08x for gpt2/cl100k and 0.77-1.51x for o200k, whole files 2.59-4.37x for gpt2/cl100k and
+1.35-1.80x for o200k (1.3-1.6x on main in the same minutes); the lead's quiet-machine
+figures decide.
 What remains per call besides the kernel is `str.encode`, `np.frombuffer`, the slice and `tolist()`
 (together ~0.25x a tiktoken call). Calling the compiled overload without the dispatcher
 would need Numba internals (`Dispatcher.overloads`), which the project does not use.
