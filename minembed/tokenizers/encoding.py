@@ -28,8 +28,7 @@ import operator
 import os
 import threading
 from collections.abc import Collection, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from itertools import chain, islice, pairwise
+from itertools import chain, islice
 from types import MappingProxyType
 from typing import Literal, Mapping, Union
 
@@ -197,6 +196,15 @@ class Encoding:
         >>> enc.encode_ordinary("hi <|endoftext|>")
         [5303, 1279, 91, 437, 1659, 5239, 91, 29]
         """
+        engine = self._numba_engine
+        if engine is _NOT_BUILT:
+            engine = self._numba
+        if engine is not None and type(text) is str:  # the fast path: one kernel call, nothing else
+            try:
+                data = text.encode("utf-8")
+            except UnicodeEncodeError:
+                data = _replace_surrogates(text).encode("utf-8")
+            return engine.encode_one(data)[0]
         self._check_text(text)
         try:
             return self._encode_ordinary(text)[0]
@@ -431,8 +439,9 @@ class Encoding:
     @classmethod
     def _checked_texts(cls, texts: Sequence[str]) -> list[str]:
         texts = list(texts)  # a str is a sequence of one-character texts, as in tiktoken
-        for t in texts:
-            cls._check_text(t)
+        if not set(map(type, texts)) <= {str}:  # one C-speed pass; the loop names the culprit
+            for t in texts:
+                cls._check_text(t)
         return texts
 
     def _is_whitespace(self, token: int) -> bool:
@@ -457,35 +466,24 @@ class Encoding:
     def _encode_ordinary(self, text: str) -> tuple[list[int], int]:
         """(ids of text, number of ids of its last piece). May raise UnicodeEncodeError."""
         if self._numba is not None:
-            ids, _, n_last = self._numba.encode([text.encode("utf-8")])
-            return ids.tolist(), n_last
+            return self._numba.encode_one(text.encode("utf-8"))
         return self._encode_ordinary_regex(text)
 
     def _encode_many(self, texts: list[str], num_threads: int) -> list[list[int]]:
-        """The ids of each text, by the Numba engine; lone surrogates are replaced.
+        """The ids of each text, by the Numba engine (`NumbaEncoder.encode_many`); lone surrogates are replaced.
 
-        With num_threads >= 2 and enough text, the batch is cut in two halves (by bytes) that
-        two threads encode at once: the kernel releases the GIL. Cutting into more parts than
-        cores would only add overhead, so at most 2 threads are used here (os.cpu_count()
-        permitting).
+        At most 2 threads are used (os.cpu_count() permitting), and only for batches of at least
+        `_MIN_BYTES_PER_THREAD` bytes: cutting into more parts than cores only adds overhead.
         """
         if not isinstance(num_threads, int) or num_threads < 1:
             raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
-        encoded = [_utf8(t) for t in texts]
+        try:
+            encoded = [t.encode("utf-8") for t in texts]
+        except UnicodeEncodeError:
+            encoded = list(map(_utf8, texts))
         n_bytes = sum(map(len, encoded))
-        parts = min(num_threads, 2, os.cpu_count() or 1, max(1, n_bytes // _MIN_BYTES_PER_THREAD), len(encoded))
-        if parts <= 1:
-            results = [self._numba.encode(encoded)]
-        else:
-            cut = int(np.searchsorted(np.cumsum([len(e) for e in encoded]), n_bytes // 2)) + 1
-            halves = [encoded[:cut], encoded[cut:]]
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                results = list(pool.map(self._numba.encode, halves))
-        out: list[list[int]] = []
-        for ids, text_ends, _ in results:
-            flat = ids.tolist()
-            out += [flat[a:b] for a, b in pairwise([0, *text_ends.tolist()])]
-        return out
+        threads = min(num_threads, 2, os.cpu_count() or 1, max(1, n_bytes // _MIN_BYTES_PER_THREAD), len(encoded))
+        return self._numba.encode_many(encoded, threads)
 
     def _encode_ordinary_regex(self, text: str) -> tuple[list[int], int]:
         """`_encode_ordinary` with the `regex` module and the piece cache (any pattern; the reference)."""

@@ -6,6 +6,8 @@ o200k_base, GPT-4; never decided by an encoding's name), and None for any other 
 which keeps using the `regex` module. The encoder splits with the matchers of
 `minembed.text.kernels.split`, looks each piece up in a hash table of the token bytes, and
 BPE-merges the rest, all in one Numba call per batch of texts (`tokenizers.kernels.encode`).
+A short text takes `encode_one` instead, a kernel made for a low cost per call (few arguments,
+a per-thread output buffer); `encode_many` spreads a batch over two threads.
 
 >>> ranks = {b"a": 0, b"b": 1, b"ab": 2, b" ": 3}
 >>> enc = NumbaEncoder.for_pattern(GPT2_SPLIT_PATTERN, ranks, MergeTable.from_ranks(ranks))
@@ -15,7 +17,11 @@ BPE-merges the rest, all in one Numba call per batch of texts (`tokenizers.kerne
 
 from __future__ import annotations
 
+import itertools
+import os
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +32,39 @@ from minembed.tokenizers.kernels import encode as kernels
 from minembed.tokenizers.merges import MergeTable
 
 __all__ = ["GPT2_SPLIT_PATTERN", "MergeTable", "NumbaEncoder", "TokenTable"]
+
+# Texts up to this many UTF-8 bytes take `encode_one` (a per-thread output buffer, no `seen`
+# table); longer ones `encode_texts`, whose `seen` table merges each distinct piece once. The two
+# kernels alone took the same time (0.9-1.15x, noise) on 1-32 kB pieces of War and Peace.
+SHORT_TEXT_BYTES = 1 << 13
+# encode_many on two threads cuts the batch into this many parts per thread (by bytes), which the
+# threads take in turn: while one holds the GIL (UTF-8 bytes in, lists of ids out), the other runs
+# the kernel without it. Measured on one thread (gpt2, 1.6 MB of War and Peace): the work that holds
+# the GIL is 26-29% of a batch of lines (the lists of ids, mostly) and 14-17% of a batch of 50 kB
+# documents. More parts are not free: each kernel call merges the distinct pieces of its own part
+# (`seen` lives for one call), and the lines cut into 4 calls took 1.15x one call, into 16 calls
+# 1.20x (one thread). So two threads can reach about 2 / 1.15 = 1.7x here, not 2x.
+_PARTS_PER_THREAD = 2
+
+_helper: ThreadPoolExecutor | None = None  # the second thread of encode_many, started on first use
+_helper_lock = threading.Lock()
+
+
+def _helper_thread() -> ThreadPoolExecutor:
+    """The one helper thread shared by every encoder (it only runs `_take_parts`, which never waits)."""
+    global _helper
+    with _helper_lock:
+        if _helper is None:
+            _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minembed-encode")
+        return _helper
+
+
+def _forget_helper_thread() -> None:
+    global _helper, _helper_lock
+    _helper, _helper_lock = None, threading.Lock()  # a forked child has no thread behind the old pool
+
+
+os.register_at_fork(after_in_child=_forget_helper_thread)
 
 
 @dataclass(frozen=True)
@@ -53,13 +92,32 @@ class TokenTable:
 
 
 class NumbaEncoder:
-    """Encodes UTF-8 texts with one of the Numba matchers; holds the tables, immutable, thread-safe."""
+    """Encodes UTF-8 texts with one of the Numba matchers; holds the tables, immutable, thread-safe.
+
+    The tables live in one int64 array (`tables`, see `kernels.encode.TABLE_SECTIONS`) plus the
+    token bytes (`tokens.arena`); `tokens` and `merges` are views into it. Each thread gets its
+    own output buffer for `encode_one` (threading.local), so an encoder can be shared.
+    """
 
     def __init__(self, pattern: int, tokens: TokenTable, merges: MergeTable) -> None:
         self.pattern = pattern
         self.classes = char_classes()
-        self.tokens = tokens
-        self.merges = merges
+        sections = [
+            tokens.slots, tokens.starts, tokens.ranks, tokens.hashes,
+            merges.byte_ranks, merges.row_ptr, merges.right_ids, merges.merged_ids,
+        ]  # fmt: skip
+        header = 2 + len(sections)
+        bounds = np.cumsum([header] + [len(a) for a in sections])
+        self.tables = np.empty(bounds[-1], dtype=np.int64)
+        self.tables[0] = pattern
+        self.tables[1:header] = bounds
+        views = []
+        for a, lo, hi in zip(sections, bounds[:-1], bounds[1:]):
+            self.tables[lo:hi] = a
+            views.append(self.tables[lo:hi])
+        self.tokens = TokenTable(views[0], tokens.arena, *views[1:4])
+        self.merges = MergeTable(*views[4:])
+        self._scratch = threading.local()
 
     @classmethod
     def for_pattern(cls, pat_str: str, mergeable_ranks: Mapping[bytes, int], merges: MergeTable) -> NumbaEncoder | None:
@@ -68,6 +126,49 @@ class NumbaEncoder:
         if pattern is None:
             return None
         return cls(pattern, TokenTable.from_ranks(mergeable_ranks), merges)
+
+    def encode_one(self, text: bytes) -> tuple[list[int], int]:
+        """(ids, number of ids of the last piece) of one valid UTF-8 text."""
+        if len(text) > SHORT_TEXT_BYTES:
+            ids, _, n_last = self.encode([text])
+            return ids.tolist(), n_last
+        out = getattr(self._scratch, "out", None)
+        if out is None:  # first call on this thread
+            out = self._scratch.out = np.empty(SHORT_TEXT_BYTES, dtype=np.int64)
+        data = np.frombuffer(text, dtype=np.uint8)
+        n_ids, n_last = kernels.encode_one(data, self.tables, self.tokens.arena, self.classes, out)
+        return out[:n_ids].tolist(), n_last
+
+    def encode_many(self, texts: list[bytes], threads: int = 1) -> list[list[int]]:
+        """The ids of each valid UTF-8 text, in order, on 1 or 2 threads (this one and a helper)."""
+        if threads <= 1 or len(texts) < 2:
+            return self._encode_part(texts)
+        n_parts = min(len(texts), threads * _PARTS_PER_THREAD)
+        ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+        # Cut by bytes, not by count: part j ends at the first text reaching (j + 1) / n_parts of the bytes.
+        cuts = np.searchsorted(ends, ends[-1] * np.arange(1, n_parts) // n_parts, side="right").tolist()
+        bounds = sorted({0, *cuts, len(texts)})
+        parts = [texts[a:b] for a, b in itertools.pairwise(bounds)]
+        results: list[list[list[int]] | None] = [None] * len(parts)
+        next_part = itertools.count()  # next() on a count is atomic: each part is taken once
+        helper = _helper_thread().submit(self._take_parts, parts, next_part, results)
+        self._take_parts(parts, next_part, results)
+        helper.result()
+        return list(itertools.chain.from_iterable(results))
+
+    def _take_parts(self, parts: list[list[bytes]], next_part, results: list) -> None:
+        """Encode parts, taking the next free one each time, until none is left."""
+        for j in next_part:
+            if j >= len(parts):
+                return
+            results[j] = self._encode_part(parts[j])
+
+    def _encode_part(self, texts: list[bytes]) -> list[list[int]]:
+        """The ids of each text, one kernel call for all of them."""
+        ids, text_ends, _ = self.encode(texts)
+        flat = ids.tolist()
+        ends = text_ends.tolist()
+        return [flat[a:b] for a, b in zip([0, *ends], ends)]
 
     def encode(self, texts: list[bytes]) -> tuple[np.ndarray, np.ndarray, int]:
         """(ids (N,) uint32, text_ends (K,) int64, ids of the last piece) for valid UTF-8 texts.

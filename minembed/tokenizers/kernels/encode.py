@@ -30,7 +30,32 @@ regex engine: 0.2-0.6x).
   rate); small loop-free helpers are plain functions too.
 - Ids are written as uint32 (tiktoken's `encode_to_numpy` dtype); one `tolist()` in the
   wrapper is cheaper than any per-piece Python work.
-- `nogil=True`: encode_batch runs two calls on two threads (1.3-1.6x one thread measured).
+- `nogil=True`: `NumbaEncoder.encode_many` runs parts of a batch on two threads (see there).
+
+Short texts (issue 15; 2 shared cores at load 7-16, so only ratios from one run count). A loop of
+encode_ordinary over single lines (~50 B) ran at 0.36x tiktoken, and the kernel's work was the small
+part. Per call, in units of one tiktoken call on the same line (same process): Numba's dispatcher
+typing the 15 arguments of `encode_texts` 0.12-0.27x (no-op kernels: each array argument costs about
+as much as two integer ones), the five NumPy arrays `NumbaEncoder.encode` made in Python ~0.05x each,
+and the kernel allocated its `seen` table (six arrays, one of 128 kB) even for a single piece.
+`encode_one` therefore:
+- takes 5 arguments: the text, every integer table packed into one int64 array (TABLE_SECTIONS,
+  sliced inside; the slices cost nothing), the token bytes, the character classes, and an output
+  buffer that each thread keeps (threading.local in `NumbaEncoder`) and reuses;
+- has no `seen` table: a short text rarely repeats a non-token piece, so merging each where it occurs
+  is cheaper than the table (texts above `fast_encode.SHORT_TEXT_BYTES` keep `encode_texts`).
+Measured (one process, 9 alternating rounds of 20k calls, load ~8; x = times a tiktoken
+encode_ordinary call on the same 68-byte line): `encode_texts` through the dispatcher 0.99x,
+`encode_one` 0.59x, `encode_one` on an empty text 0.19x (the floor: dispatch plus three small
+allocations), a no-op @njit with the same 5 arguments 0.15x; `np.frombuffer` 0.07x; slicing the
+buffer and `tolist()` 0.09x; the whole public encode_ordinary 0.86x. bench_encode.py --quick (three
+runs, load 3-10, spreads 20-150%): lines 0.60-1.48x tiktoken (gpt2 0.93-1.36x; was 0.36x), paragraphs
+1.68-3.08x for gpt2/cl100k and 0.77-1.51x for o200k, whole files 2.59-4.37x for gpt2/cl100k and
+1.35-1.80x for o200k (1.3-1.6x on main in the same minutes); the lead's quiet-machine
+figures decide.
+What remains per call besides the kernel is `str.encode`, `np.frombuffer`, the slice and `tolist()`
+(together ~0.25x a tiktoken call). Calling the compiled overload without the dispatcher
+would need Numba internals (`Dispatcher.overloads`), which the project does not use.
 """
 
 from __future__ import annotations
@@ -40,10 +65,15 @@ from numba import njit
 
 from minembed.text.kernels.hash import piece_hash, slot_table
 from minembed.text.kernels.split import split_chunk
-from minembed.tokenizers.kernels.merge import bpe_encode_pieces
+from minembed.tokenizers.kernels.merge import _SMALL, bpe_encode_pieces, merge_piece
 
 _CHUNK = 4096  # pieces split before they are looked up
 _MAX_SEEN = 1 << 16  # distinct merged pieces remembered within one call (then forgotten)
+
+# `encode_one` takes every table packed into one int64 array, so that a call types few
+# arguments (the dispatcher types every argument on every call; see the performance notes).
+# tables[0] is the pattern id; section k is tables[tables[1 + k]:tables[2 + k]], in this order:
+TABLE_SECTIONS = ("slots", "starts", "ranks", "hashes", "byte_ranks", "row_ptr", "right_ids", "merged_ids")
 
 
 @njit(cache=True)
@@ -241,3 +271,57 @@ def encode_texts(
         out_text_ends[t] = n_out
         start = end
     return n_last
+
+
+@njit(cache=True, inline="always")
+def _section(tables, k):
+    """Section k of the packed tables (see TABLE_SECTIONS)."""
+    return tables[tables[1 + k] : tables[2 + k]]
+
+
+@njit(cache=True, nogil=True)
+def encode_one(data, tables, arena, classes, out_ids):
+    """Encode one UTF-8 text `data` (N,) uint8 into `out_ids` (>= N,) int64.
+
+    Returns (ids written, ids of the last piece).
+
+    tables: the packed int64 tables (TABLE_SECTIONS); arena: the token bytes; classes: as
+    `split_chunk`. Made for short texts: each piece that is not a token is merged where it
+    occurs (no `seen` table, nothing allocated but the piece ends and the merge scratch), so the
+    cost of a call is mostly Numba's dispatch. Same ids as `encode_texts`.
+    """
+    pattern = tables[0]
+    slots = _section(tables, 0)
+    starts = _section(tables, 1)
+    token_ids = _section(tables, 2)
+    hashes = _section(tables, 3)
+    byte_ranks = _section(tables, 4)
+    row_ptr = _section(tables, 5)
+    right_ids = _section(tables, 6)
+    merged_ids = _section(tables, 7)
+    end = data.shape[0]
+    piece_ends = np.empty(max(1, min(end, _CHUNK)), dtype=np.int64)
+    parts = np.empty(_SMALL, dtype=np.int64)
+    pair_ranks = np.empty(_SMALL, dtype=np.int64)
+    n_out = 0
+    n_last = 0
+    i = 0
+    while i < end:
+        lo = i
+        k = split_chunk(pattern, data, i, end, classes, piece_ends, piece_ends.shape[0])
+        i = piece_ends[k - 1]
+        for p in range(k):
+            hi = piece_ends[p]
+            t = _probe(data, lo, hi, piece_hash(data, lo, hi), slots, arena, starts, hashes)
+            if t >= 0:
+                out_ids[n_out] = token_ids[t]
+                n_out += 1
+                n_last = 1
+            else:
+                n_next = merge_piece(
+                    data, lo, hi, byte_ranks, row_ptr, right_ids, merged_ids, parts, pair_ranks, out_ids, n_out
+                )
+                n_last = n_next - n_out
+                n_out = n_next
+            lo = hi
+    return n_out, n_last

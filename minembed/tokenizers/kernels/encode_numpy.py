@@ -73,3 +73,33 @@ def encode_texts(
             p += 1
         out_text_ends[t] = n_out
     return n_last
+
+
+TABLE_SECTIONS = ("slots", "starts", "ranks", "hashes", "byte_ranks", "row_ptr", "right_ids", "merged_ids")
+
+
+def encode_one(data, tables, arena, classes, out_ids):
+    """Encode one UTF-8 text into out_ids (>= N,) int64; returns (ids written, ids of the last piece)."""
+    section = {name: tables[tables[1 + k] : tables[2 + k]] for k, name in enumerate(TABLE_SECTIONS)}
+    out_text_ends = np.zeros(1, dtype=np.int64)
+    ids = np.empty(max(1, len(data)), dtype=np.uint32)
+    n_last = encode_texts(
+        int(tables[0]),
+        data,
+        np.array([len(data)], dtype=np.int64),
+        classes,
+        section["slots"],
+        arena,
+        section["starts"],
+        section["ranks"],
+        section["hashes"],
+        section["byte_ranks"],
+        section["row_ptr"],
+        section["right_ids"],
+        section["merged_ids"],
+        ids,
+        out_text_ends,
+    )
+    n_ids = int(out_text_ends[0])
+    out_ids[:n_ids] = ids[:n_ids]
+    return n_ids, n_last

@@ -186,6 +186,17 @@ def _merge_long(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, o
 
 
 @njit(cache=True, nogil=True)
+def merge_piece(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, parts, ranks, out_ids, n_out):
+    """BPE-merge data[start:stop] into out_ids from n_out; returns the new n_out.
+
+    parts, ranks (_SMALL,) int64: scratch for short pieces (the caller allocates them once).
+    """
+    if stop - start <= _SMALL:
+        return _merge_short(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, parts, ranks, out_ids, n_out)
+    return _merge_long(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, out_ids, n_out)
+
+
+@njit(cache=True, nogil=True)
 def bpe_encode_pieces(data, piece_offsets, byte_ranks, row_ptr, right_ids, merged_ids, out_ids, out_offsets):
     """BPE-merge every piece of `data`; see the module docstring for the array contract."""
     parts = np.empty(_SMALL, dtype=np.int64)

@@ -33,6 +33,13 @@ def bpe_merge(piece: bytes, byte_ranks, row_ptr, right_ids, merged_ids) -> list[
     return parts
 
 
+def merge_piece(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, parts, ranks, out_ids, n_out):
+    """BPE-merge data[start:stop] into out_ids from n_out; returns the new n_out (parts, ranks unused here)."""
+    ids = bpe_merge(bytes(data[start:stop]), byte_ranks, row_ptr, right_ids, merged_ids)
+    out_ids[n_out : n_out + len(ids)] = ids
+    return n_out + len(ids)
+
+
 def bpe_encode_pieces(data, piece_offsets, byte_ranks, row_ptr, right_ids, merged_ids, out_ids, out_offsets):
     """BPE-merge every piece of `data` into out_ids / out_offsets (see `merge.py`)."""
     raw = bytes(data)
