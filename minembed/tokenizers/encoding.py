@@ -22,15 +22,16 @@ Two engines do steps 2-3 with the same results:
 >>> enc.decode([31373, 995])
 'hello world'
 """
+
 from __future__ import annotations
 
 import operator
 import os
 import threading
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from itertools import chain, islice
 from types import MappingProxyType
-from typing import Literal, Mapping, Union
+from typing import Literal
 
 import numpy as np
 import regex
@@ -41,7 +42,7 @@ from minembed.tokenizers.special import check_disallowed, resolve_special, split
 
 _NOT_BUILT = object()  # marks an engine not built yet
 
-AllowedSpecial = Union[Literal["all"], Collection[str]]
+AllowedSpecial = Literal["all"] | Collection[str]
 
 # The piece cache: at most this many entries (about 10 MB); pieces longer than this many
 # characters are not cached (they are rare, and a cache of huge strings would be unbounded).
@@ -150,7 +151,8 @@ class Encoding:
                     from minembed.tokenizers.fast_encode import NumbaEncoder
 
                     self._numba_engine = (
-                        None if self._missing_bytes
+                        None
+                        if self._missing_bytes
                         else NumbaEncoder.for_pattern(self._pat_str, self._mergeable_ranks, self._table)
                     )
         return self._numba_engine
@@ -169,7 +171,9 @@ class Encoding:
             seen: dict[int, bytes] = {}
             for token, rank in ranks.items():
                 if rank in seen:
-                    raise ValueError(f"mergeable_ranks gives rank {rank} to both {seen[rank]!r} and {token!r}; ranks must be unique")
+                    raise ValueError(
+                        f"mergeable_ranks gives rank {rank} to both {seen[rank]!r} and {token!r}; ranks must be unique"
+                    )
                 seen[rank] = token
         return {token: int(rank) for token, rank in ranks.items()}
 

@@ -130,6 +130,8 @@ def _look_up_tokens(data, lo, piece_ends, n_pieces, slots, arena, starts, ranks,
         t = _probe(data, lo, hi, h, slots, arena, starts, hashes)
         piece_ids[p] = ranks[t] if t >= 0 else -1
         lo = hi
+
+
 @njit(cache=True)
 def _grown(a, need):
     """A copy of `a` with room for at least `need` items (at least doubled), the old items kept."""
@@ -156,7 +158,9 @@ def _reserve_seen(n_new, n_new_bytes, seen_slots, seen_bytes, seen_starts, seen_
 
 
 @njit(cache=True, nogil=True)
-def _find_or_add_seen(data, lo, piece_ends, n_pieces, piece_ids, piece_hashes, seen_slots, seen_bytes, seen_starts, seen_hashes, n_seen):
+def _find_or_add_seen(
+    data, lo, piece_ends, n_pieces, piece_ids, piece_hashes, seen_slots, seen_bytes, seen_starts, seen_hashes, n_seen
+):
     """Give each piece that is not a token (piece_ids[p] == -1) the id -2 - e of its entry e of `seen`.
 
     Pieces not in `seen` yet are appended to it (their ids are filled in by the caller); the
@@ -189,10 +193,21 @@ def _find_or_add_seen(data, lo, piece_ends, n_pieces, piece_ids, piece_hashes, s
 
 @njit(cache=True, nogil=True)
 def encode_texts(
-    pattern, data, text_ends, classes,
-    slots, arena, starts, ranks, hashes,
-    byte_ranks, row_ptr, right_ids, merged_ids,
-    out_ids, out_text_ends,
+    pattern,
+    data,
+    text_ends,
+    classes,
+    slots,
+    arena,
+    starts,
+    ranks,
+    hashes,
+    byte_ranks,
+    row_ptr,
+    right_ids,
+    merged_ids,
+    out_ids,
+    out_text_ends,
 ):
     """Encode each UTF-8 text of `data` (N,) uint8, the texts ending at `text_ends` (K,) int64.
 
@@ -226,7 +241,9 @@ def encode_texts(
             chunk_start = i
             k = split_chunk(pattern, data, i, end, classes, piece_ends, _CHUNK)
             i = piece_ends[k - 1]
-            _look_up_tokens(data, chunk_start, piece_ends, k, slots, arena, starts, ranks, hashes, piece_ids, piece_hashes)
+            _look_up_tokens(
+                data, chunk_start, piece_ends, k, slots, arena, starts, ranks, hashes, piece_ids, piece_hashes
+            )
 
             # The other pieces: find them in `seen`, or add them to it, to be merged below.
             if n_seen > _MAX_SEEN:  # forget, to bound the memory (results do not change)
@@ -237,8 +254,17 @@ def encode_texts(
                 k, i - chunk_start, seen_slots, seen_bytes, seen_starts, seen_hashes, seen_id_starts, n_seen
             )
             n_seen = _find_or_add_seen(
-                data, chunk_start, piece_ends, k, piece_ids, piece_hashes,
-                seen_slots, seen_bytes, seen_starts, seen_hashes, n_seen,
+                data,
+                chunk_start,
+                piece_ends,
+                k,
+                piece_ids,
+                piece_hashes,
+                seen_slots,
+                seen_bytes,
+                seen_starts,
+                seen_hashes,
+                n_seen,
             )
 
             # Merge the new entries, all in one call, straight into seen_ids.
@@ -249,8 +275,14 @@ def encode_texts(
                 if need > seen_ids.shape[0]:
                     seen_ids = _grown(seen_ids, need)
                 bpe_encode_pieces(
-                    seen_bytes, seen_starts[first_new:n_seen + 1], byte_ranks, row_ptr, right_ids, merged_ids,
-                    seen_ids[base:], new_offsets[:n_new + 1],
+                    seen_bytes,
+                    seen_starts[first_new : n_seen + 1],
+                    byte_ranks,
+                    row_ptr,
+                    right_ids,
+                    merged_ids,
+                    seen_ids[base:],
+                    new_offsets[: n_new + 1],
                 )
                 for q in range(n_new):
                     seen_id_starts[first_new + q + 1] = base + new_offsets[q + 1]

@@ -35,6 +35,7 @@ Performance notes (2 shared cores; benchmarks/bench_encode.py and ad-hoc timings
 - One call for all the pieces of a text: the per-call dispatch cost of Numba (a few us)
   would otherwise dominate. `nogil=True` lets `encode_batch` run two threads.
 """
+
 from __future__ import annotations
 
 import numpy as np

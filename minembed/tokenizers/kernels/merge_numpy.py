@@ -3,6 +3,7 @@
 This is the readable definition of the merge rule: quadratic in the piece length, so use it
 on short inputs only. The tests run it against the Numba kernel.
 """
+
 from __future__ import annotations
 
 import bisect
