@@ -132,6 +132,9 @@ def run(quick: bool = False, vocab_size: int | None = None, progress=None) -> li
     with tempfile.TemporaryDirectory(prefix="minembed-bench-train-") as tmp:
         path = Path(tmp) / "corpus.txt"
         write_corpus(path, max(sizes.values()))
+        # A discarded first run fills Numba's on-disk cache: a child that compiles the kernels peaks
+        # far higher than one that loads them, and users train with a warm cache.
+        run_child("minembed", path, int(1e5), chunk, 300)
         for mb, real in sizes.items():
             results[mb] = {}
             for which in CONTENDERS:
@@ -160,7 +163,11 @@ def run(quick: bool = False, vocab_size: int | None = None, progress=None) -> li
             )
         )
         for anchor in ("rustbpe", "rustbpe-small"):
-            goal = ">= 0.8x (at most 1.25x)" if anchor == "rustbpe-small" and mb == 300 else None
+            goal = None
+            if anchor == "rustbpe-small" and mb == 300:
+                goal = ">= 0.8x (at most 1.25x)"
+            elif anchor == "rustbpe-small" and mb == 100:
+                goal = ">= 0.8x (at most 1.25x, issue 9)"
             rows.append(
                 row(
                     "train",
@@ -176,7 +183,9 @@ def run(quick: bool = False, vocab_size: int | None = None, progress=None) -> li
     for low, high in ((20, 80), (75, 300)):
         for anchor in ("rustbpe", "rustbpe-small"):
             growth = {w: results[high][w]["peak_mb"] - results[low][w]["peak_mb"] for w in CONTENDERS}
-            goal = ">= 2.0x (at most 0.5x)" if anchor == "rustbpe-small" and high == 300 else None
+            goal = None
+            if anchor == "rustbpe-small":
+                goal = ">= 2.0x (at most 0.5x)" if high == 300 else ">= 2.0x (at most 0.5x, issue 9)"
             growth_row = row(
                 "train",
                 f"peak RSS growth {sizes[low]:g} -> {sizes[high]:g} MB "
