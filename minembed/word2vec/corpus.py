@@ -117,6 +117,24 @@ def raw_batches(corpus, key_to_index: dict, batch_words: int = BATCH_WORDS) -> I
         yield lookup.ids(flat), np.cumsum(lengths), len(flat)
 
 
+def batch_bounds(offsets: np.ndarray, batch_words: int = BATCH_WORDS) -> np.ndarray:
+    """Sentence indices (B + 1,) int64 that cut a corpus with sentence offsets (S + 1,) into raw
+    batches as raw_batches cuts a stream: a batch ends with the sentence that brings it to at
+    least batch_words words (so an in-memory corpus and the same text streamed train alike).
+
+    >>> batch_bounds(np.array([0, 4, 9, 10, 16]), batch_words=5).tolist()
+    [0, 2, 4]
+    """
+    bounds, start = [0], 0
+    for s, end in enumerate(offsets[1:].tolist()):
+        if end - start >= batch_words:
+            bounds.append(s + 1)
+            start = end
+    if bounds[-1] != len(offsets) - 1:
+        bounds.append(len(offsets) - 1)
+    return np.array(bounds, np.int64)
+
+
 class _IdLookup(dict):
     """word -> index, -1 for unknown words; ids(words) maps a whole list with one C-level call."""
 
