@@ -2,8 +2,10 @@
 
 The algorithm is gensim's (and word2vec.c's) so that results compare: see vocab.py (counting,
 order, subsampling, negative table), huffman.py, corpus.py (batches, no truncation) and
-kernels/ (the steps). Training runs `workers` Python threads that each call one nogil kernel
-per batch of ~10,000 words while the calling thread reads the corpus and makes the batches.
+kernels/ (the steps). Training runs `workers` Python threads that each take the next raw batch
+of ~10,000 words and subsample, cut and train it with nogil kernels. A corpus in memory (a list,
+tuple or id array) is mapped to ids once, in build_vocab, and kept (4 bytes a word) for every
+pass; a file or other iterable is read by the calling thread on every pass instead.
 
 Threads share the tables without locks (Hogwild, as both references do): with workers >= 2 the
 interleaving of updates changes from run to run, so results are not bit-for-bit reproducible
