@@ -231,13 +231,16 @@ class Word2Vec:
         cached = getattr(self, "_cached_ids", None)
         if cached is not None and cached[0] is corpus and cached[1] == len(corpus):
             return cached[2]
-        pieces = list(corpus_module.raw_batches(corpus, self.wv.key_to_index))
-        ids = np.concatenate([piece[0] for piece in pieces]) if pieces else np.zeros(0, np.int32)
-        offsets, base = [np.zeros(1, np.int64)], 0
-        for piece in pieces:
-            offsets.append(piece[1][1:] + base)
-            base += piece[0].shape[0]
-        offsets = np.concatenate(offsets)
+        if isinstance(corpus, np.ndarray):
+            pieces = list(corpus_module.raw_batches(corpus, self.wv.key_to_index))
+            ids = np.concatenate([piece[0] for piece in pieces]) if pieces else np.zeros(0, np.int32)
+            offsets, base = [np.zeros(1, np.int64)], 0
+            for piece in pieces:
+                offsets.append(piece[1][1:] + base)
+                base += piece[0].shape[0]
+            offsets = np.concatenate(offsets)
+        else:
+            ids, offsets = corpus_module.sentence_ids(corpus, self.wv.key_to_index)
         arrays = (ids, offsets, corpus_module.batch_bounds(offsets))
         self._cached_ids = (corpus, len(corpus), arrays)
         return arrays
