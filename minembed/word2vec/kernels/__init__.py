@@ -22,8 +22,14 @@ Performance notes (benchmarks/bench_word2vec.py, d=100, window 5, negative 5, sa
   Before this, the calling thread mapped and subsampled every batch while the workers waited:
   about 5% of a skip-gram epoch and 15-20% of a CBOW one, and the reason CBOW on two workers
   was slower than on one.
-- Measured on a shared 2-core machine whose second core was mostly busy (a pure nogil loop ran
-  only 1.0x faster on two threads than on one), so scaling could not be checked there: whole
-  corpus (2.5M words), 1 epoch, vs gensim 4.4: skip-gram 0.87-1.05x on one worker, CBOW
-  0.98-1.17x; two workers 0.74-1.23x. Re-measure on two free cores (`--speed`, about 3 minutes).
+- Measured (`--speed`: whole corpus, 2.5M words, 1 epoch, 2 repeats) on a shared 2-core machine
+  whose second core was mostly busy (a pure nogil loop ran only 1.03-1.15x faster on two threads
+  than on one), so thread scaling could not be checked (both libraries scaled 0.7-1.5x), and
+  ratios moved by +-20% between runs. minembed / gensim 4.4, three runs:
+  skip-gram 1 worker 0.95, 0.94, 0.86x; 2 workers 0.98, 1.04, 0.92x;
+  CBOW 1 worker 1.07, 0.69 (run disturbed by a test run), 1.02x; 2 workers 1.51, 1.14, 1.00x.
+  build_vocab is 1.5x gensim's time (it also maps the corpus to ids: ~0.6 s for 2.5M words).
+  Skip-gram on one worker is the setting still short of 1.0x there. Re-measure on two free cores.
+- Tried and dropped: fusing "work += g * row; row += g * input" into one loop; LLVM no longer
+  vectorised it (the two rows may alias), and it was not faster.
 """
