@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 
 import numpy as np
@@ -115,6 +116,39 @@ def raw_batches(corpus, key_to_index: dict, batch_words: int = BATCH_WORDS) -> I
             flat, lengths = [], [0]
     if flat:
         yield lookup.ids(flat), np.cumsum(lengths), len(flat)
+
+
+def sentence_ids(sentences, key_to_index: dict) -> tuple[np.ndarray, np.ndarray]:
+    """A list of token lists as (ids (N,) int32, -1 for unknown words; offsets (S + 1,) int64), in
+    two C-level passes (lengths, then every word through the dictionary).
+
+    >>> ids, offsets = sentence_ids([["a", "b"], [], ["b", "z"]], {"a": 0, "b": 1})
+    >>> ids.tolist(), offsets.tolist()
+    ([0, 1, 1, -1], [0, 2, 2, 4])
+    """
+    offsets = np.zeros(len(sentences) + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, token_sentences(sentences)), np.int64, count=len(sentences)), out=offsets[1:])
+    words = chain.from_iterable(sentences)
+    ids = np.fromiter(map(_IdLookup(key_to_index).__getitem__, words), np.int32, count=int(offsets[-1]))
+    return ids, offsets
+
+
+def batch_bounds(offsets: np.ndarray, batch_words: int = BATCH_WORDS) -> np.ndarray:
+    """Sentence indices (B + 1,) int64 that cut a corpus with sentence offsets (S + 1,) into raw
+    batches as raw_batches cuts a stream: a batch ends with the sentence that brings it to at
+    least batch_words words (so an in-memory corpus and the same text streamed train alike).
+
+    >>> batch_bounds(np.array([0, 4, 9, 10, 16]), batch_words=5).tolist()
+    [0, 2, 4]
+    """
+    bounds, start = [0], 0
+    for s, end in enumerate(offsets[1:].tolist()):
+        if end - start >= batch_words:
+            bounds.append(s + 1)
+            start = end
+    if bounds[-1] != len(offsets) - 1:
+        bounds.append(len(offsets) - 1)
+    return np.array(bounds, np.int64)
 
 
 class _IdLookup(dict):

@@ -10,7 +10,6 @@ leaves a half-written file.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from minembed._files import atomic_write

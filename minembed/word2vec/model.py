@@ -2,8 +2,10 @@
 
 The algorithm is gensim's (and word2vec.c's) so that results compare: see vocab.py (counting,
 order, subsampling, negative table), huffman.py, corpus.py (batches, no truncation) and
-kernels/ (the steps). Training runs `workers` Python threads that each call one nogil kernel
-per batch of ~10,000 words while the calling thread reads the corpus and makes the batches.
+kernels/ (the steps). Training runs `workers` Python threads that each take the next raw batch
+of ~10,000 words and subsample, cut and train it with nogil kernels. A corpus in memory (a list,
+tuple or id array) is mapped to ids once, in build_vocab, and kept (4 bytes a word) for every
+pass; a file or other iterable is read by the calling thread on every pass instead.
 
 Threads share the tables without locks (Hogwild, as both references do): with workers >= 2 the
 interleaving of updates changes from run to run, so results are not bit-for-bit reproducible
@@ -164,6 +166,7 @@ class Word2Vec:
             )
         self._make_tables(len(words))
         self.wv = KeyedVectors(words, self.input_embedding.weight, counts=word_counts)
+        self._in_memory_ids(corpus)  # a corpus in memory is mapped to ids once, here
         return self
 
     def _make_tables(self, vocab_size: int) -> None:
@@ -196,7 +199,6 @@ class Word2Vec:
         exp_table, log_table = sigmoid_tables()
         trained = raw = 0
         bar = _progress_bar(epochs * self.corpus_total_words)
-        self._cached_ids = None
         try:
             for epoch in range(epochs):
                 _call(callbacks, "on_epoch_begin", self)
@@ -208,7 +210,6 @@ class Word2Vec:
                     bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.4g}")
                 _call(callbacks, "on_epoch_end", self)
         finally:
-            self._cached_ids = None
             if bar is not None:
                 bar.close()
         _call(callbacks, "on_train_end", self)
@@ -219,27 +220,46 @@ class Word2Vec:
         progress = (epoch + min(words_done / self.corpus_total_words, 1.0)) / epochs
         return max(self.min_alpha, self.alpha - (self.alpha - self.min_alpha) * progress)
 
-    def _batches(self, corpus, epoch: int, epochs: int):
-        seeds = (batch_seed(self.seed, epoch, n) for n in count())
-        words_done = 0.0
-        for raw in self._raw_batches(corpus):
-            for batch in corpus_module.training_batches(raw, self.sample_ints, self.sample > 0, seeds, self.window):
-                batch.alpha = self._alpha(epoch, epochs, words_done)
-                batch.seed = next(seeds)
-                words_done += batch.raw_words
-                yield batch
+    def _in_memory_ids(self, corpus):
+        """(ids (N,) int32 with -1 for unknown words, offsets (S + 1,) int64, batch bounds (B + 1,)
+        sentence indices) for a corpus already in memory (a list, tuple or id array), else None.
 
-    def _raw_batches(self, corpus):
-        """The corpus as id batches. A list or tuple of sentences is already in memory, so its ids
-        (4 bytes a word) are computed on the first pass of a train() call and reused by its next
-        passes (then dropped); files and other iterables are read again on every pass."""
-        if not isinstance(corpus, (list, tuple)):
-            return corpus_module.raw_batches(corpus, self.wv.key_to_index)
+        Computed once (build_vocab does it, 4 bytes a word) and reused by every pass, so an epoch
+        has no per-sentence Python work left; files and other iterables are streamed instead."""
+        if not isinstance(corpus, (list, tuple, np.ndarray)):
+            return None
         cached = getattr(self, "_cached_ids", None)
-        if cached is None or cached[0] is not corpus or cached[1] != len(corpus):
-            cached = (corpus, len(corpus), list(corpus_module.raw_batches(corpus, self.wv.key_to_index)))
-            self._cached_ids = cached
-        return cached[2]
+        if cached is not None and cached[0] is corpus and cached[1] == len(corpus):
+            return cached[2]
+        if isinstance(corpus, np.ndarray):
+            pieces = list(corpus_module.raw_batches(corpus, self.wv.key_to_index))
+            ids = np.concatenate([piece[0] for piece in pieces]) if pieces else np.zeros(0, np.int32)
+            offsets, base = [np.zeros(1, np.int64)], 0
+            for piece in pieces:
+                offsets.append(piece[1][1:] + base)
+                base += piece[0].shape[0]
+            offsets = np.concatenate(offsets)
+        else:
+            ids, offsets = corpus_module.sentence_ids(corpus, self.wv.key_to_index)
+        arrays = (ids, offsets, corpus_module.batch_bounds(offsets))
+        self._cached_ids = (corpus, len(corpus), arrays)
+        return arrays
+
+    def _raw_batch_seeds(self, epoch: int, number: int):
+        """The random streams of raw batch `number`: one per kernel call it makes (and its subsampling)."""
+        return (batch_seed(self.seed, epoch, (number << 20) + k) for k in count())
+
+    def _train_raw_batch(self, raw, number, alpha, epoch, exp_table, log_table) -> tuple[float, int]:
+        """Subsample, cut and train one raw batch (in a worker thread): (loss, centres trained)."""
+        seeds = self._raw_batch_seeds(epoch, number)
+        loss, centres = 0.0, 0
+        for batch in corpus_module.training_batches(raw, self.sample_ints, self.sample > 0, seeds, self.window):
+            batch.alpha = alpha
+            batch.seed = next(seeds)
+            batch_loss, batch_centres = self._run_batch(batch, exp_table, log_table)
+            loss += batch_loss
+            centres += batch_centres
+        return loss, centres
 
     def _run_batch(self, batch, exp_table, log_table) -> tuple[float, int]:
         syn0 = self.input_embedding.weight
@@ -268,35 +288,72 @@ class Word2Vec:
         return train_cbow_batch(*common, bool(self.cbow_mean), alpha, batch.seed, exp_table, log_table)
 
     def _train_epoch(self, corpus, epoch, epochs, exp_table, log_table, bar) -> tuple[float, int, int]:
-        jobs: queue.Queue = queue.Queue(maxsize=4 * self.workers)
-        losses = [0.0] * self.workers
-        trained = [0] * self.workers
+        """One pass with `workers` threads; each raw batch of ~10,000 words is one unit of work, its
+        learning rate set by the words before it (so the schedule does not depend on the threads)."""
+        memory = self._in_memory_ids(corpus)
+        results: dict[int, tuple[float, int]] = {}
         errors: list[BaseException] = []
 
-        def work(slot: int) -> None:
+        def train_one(number: int, raw, words_before: float) -> None:
+            alpha = self._alpha(epoch, epochs, words_before)
+            results[number] = self._train_raw_batch(raw, number, alpha, epoch, exp_table, log_table)
+            if bar is not None:
+                bar.update(raw[2])
+
+        if memory is not None:
+            ids, offsets, bounds = memory
+            words_before = offsets[bounds[:-1]]
+            numbers = count()  # shared by the threads: next() on it is atomic, so no queue is needed
+
+            def work() -> None:
+                try:
+                    for number in numbers:
+                        if number >= len(bounds) - 1 or errors:
+                            return
+                        first, last = bounds[number], bounds[number + 1]
+                        lo, hi = int(offsets[first]), int(offsets[last])
+                        raw = (ids[lo:hi], offsets[first : last + 1] - lo, hi - lo)
+                        train_one(number, raw, float(words_before[number]))
+                except BaseException as error:  # noqa: BLE001 - handed to the calling thread, which re-raises it
+                    errors.append(error)
+
+            threads = [threading.Thread(target=work, daemon=True) for _ in range(self.workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            raw_words = int(offsets[-1])
+        else:
+            raw_words = self._train_streamed(corpus, train_one, errors)
+        if errors:
+            raise errors[0]
+        losses = [results[number][0] for number in sorted(results)]  # summed in corpus order
+        return float(sum(losses)), int(sum(result[1] for result in results.values())), raw_words
+
+    def _train_streamed(self, corpus, train_one, errors) -> int:
+        """The calling thread reads and maps the corpus batch by batch; the workers train them."""
+        jobs: queue.Queue = queue.Queue(maxsize=4 * self.workers)
+
+        def work() -> None:
             while True:
-                batch = jobs.get()
-                if batch is None:
+                job = jobs.get()
+                if job is None:
                     return
                 if errors:
                     continue  # drain the queue after a failure
                 try:
-                    loss, centres = self._run_batch(batch, exp_table, log_table)
-                    losses[slot] += loss
-                    trained[slot] += centres
-                    if bar is not None:
-                        bar.update(batch.raw_words)
+                    train_one(*job)
                 except BaseException as error:  # noqa: BLE001 - handed to the calling thread, which re-raises it
                     errors.append(error)
 
-        threads = [threading.Thread(target=work, args=(slot,), daemon=True) for slot in range(self.workers)]
+        threads = [threading.Thread(target=work, daemon=True) for _ in range(self.workers)]
         for thread in threads:
             thread.start()
-        raw_words = 0.0
+        raw_words = 0
         try:
-            for batch in self._batches(corpus, epoch, epochs):
-                raw_words += batch.raw_words
-                jobs.put(batch)
+            for number, raw in enumerate(corpus_module.raw_batches(corpus, self.wv.key_to_index)):
+                jobs.put((number, raw, float(raw_words)))
+                raw_words += raw[2]
                 if errors:
                     break
         finally:
@@ -304,9 +361,7 @@ class Word2Vec:
                 jobs.put(None)
             for thread in threads:
                 thread.join()
-        if errors:
-            raise errors[0]
-        return float(sum(losses)), int(sum(trained)), round(raw_words)
+        return raw_words
 
     def __repr__(self) -> str:
         size = len(self.wv) if self.wv is not None else 0
