@@ -15,6 +15,11 @@ runs take minutes each), so the spread column says "1 run".
 Goals (issue 15): peak RSS at most 1.25x rustbpe's (small buffer) at 300 MB, i.e. ratio >= 0.8x; RSS growth
 from 75 to 300 MB at most 0.5x rustbpe's (small buffer), i.e. ratio >= 2.0x.
 
+Numba imports SciPy when it is installed, which adds about 15 MB to minembed's fixed cost. minembed does
+not depend on SciPy, but the test extra does (through gensim), so in the project's own virtualenv minembed
+carries it. Set MINEMBED_BENCH_TRAIN_PYTHON to the interpreter of a virtualenv made with `pip install -e .`
+alone (plus rustbpe) to run every child there: what `pip install minembed` users get.
+
     python benchmarks/bench_train.py [--quick] [--vocab 4096]
 """
 
@@ -112,7 +117,8 @@ def child(which: str, path: str, limit: int, chunk: int, vocab_size: int) -> Non
 def run_child(which: str, path: Path, limit: int, chunk: int, vocab_size: int) -> dict:
     env = dict(os.environ, RAYON_NUM_THREADS="2", NUMBA_NUM_THREADS="2")
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
-    args = [sys.executable, __file__, "--child", which, str(path), str(limit), str(chunk), str(vocab_size)]
+    python = os.environ.get("MINEMBED_BENCH_TRAIN_PYTHON", sys.executable)  # see the module docstring
+    args = [python, __file__, "--child", which, str(path), str(limit), str(chunk), str(vocab_size)]
     out = subprocess.run(args, capture_output=True, text=True, cwd=REPO_ROOT, env=env, check=False)
     if out.returncode:
         raise RuntimeError(f"{which} training failed:\n{out.stderr[-2000:]}")
