@@ -236,7 +236,7 @@ def test_the_demo_is_a_list_of_stages_that_one_line_extends(capsys):
     out = capsys.readouterr().out
     assert f"\n== {len(pipeline.STAGES) + 1}. an extra stage\n" in out
     assert "== 5. a realistic batch: table 1000 x 16, ids (2, 32)" in out
-    assert out.count(": ok") == 11 and "FAILED" not in out and out.endswith("all checks passed\n")
+    assert out.count(": ok") == 12 and "FAILED" not in out and out.endswith("all checks passed\n")
     assert state.extras["windows seen"] == (4, 16) and state.encoding.n_vocab == 300
 
 

@@ -176,6 +176,22 @@ def seeded_stage(state: DemoState) -> None:
     show_seeded_embedding(out=lambda line: print("   " + line))
 
 
+def word_vectors_stage(state: DemoState) -> None:
+    import contextlib
+    import io
+
+    from minembed.demos.word_vectors import run as train_word_vectors
+
+    words = [w for w in ("function", "class", "exception", "module", "king", "love") if w in state.text.lower()][:4]
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):  # indent its lines like the other stages'
+        result = train_word_vectors(state.text, words or None, epochs=5)
+    for line in report.getvalue().splitlines():
+        print("   " + line.strip())
+    losses = result["loss_history"]
+    check("the loss fell from the first epoch to the last", losses[-1] < losses[0])
+
+
 def tiny_lm_stage(state: DemoState) -> None:
     from minembed.demos.tiny_lm import run_tiny_lm_stage
 
@@ -190,6 +206,7 @@ STAGES: list[Stage] = [
     ("token + position embedding, forward and backward", embedding_stage),
     ("a realistic batch: table {config.big_vocab} x {config.big_dim}, ids {config.big_batch}", big_table_stage),
     ("the lookup is a matrix product: Embedding(ids) == one_hot(ids) @ W, tied weights", one_hot_stage),
+    ("embeddings that mean something: Word2Vec (skip-gram) on the text, nearest neighbours", word_vectors_stage),
     ("embeddings learned the LLM way: a tiny LM trained with AdamW on next-token prediction", tiny_lm_stage),
 ]
 
