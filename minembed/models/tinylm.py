@@ -15,6 +15,7 @@ norm.weight, norm.bias, head.weight (untied only).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -193,6 +194,10 @@ class TinyLM:
         state = self.state_dict()
         if path.suffix not in (".npz", ".safetensors"):
             raise ValueError(f"path must end in .npz or .safetensors, got {str(path)!r}")
+        if path.suffix == ".safetensors" and importlib.util.find_spec("safetensors") is None:
+            raise ModuleNotFoundError(
+                f"saving {str(path)!r} needs the safetensors package: pip install safetensors, or save to .npz"
+            )
         with atomic_write(path, "wb") as f:
             if path.suffix == ".safetensors":
                 from safetensors.numpy import save
