@@ -172,7 +172,11 @@ def test_kernels_and_twins_agree_bit_for_bit(problem):
     assert (idx_a is None and idx_b is None) or np.array_equal(idx_a, idx_b)
     assert np.array_equal(gw_a, gw_b)
     if psw_a is not None:
-        np.testing.assert_allclose(psw_a, psw_b, rtol=1e-6 if out_a.dtype == np.float32 else 1e-14)
+        # each is a dot product (grad row . weight row) summed in a different order by kernel and twin:
+        # near cancellation only an absolute bound on the order's rounding holds
+        eps = np.finfo(out_a.dtype).eps
+        atol = 64 * eps * max(1.0, float(np.abs(psw_b).max(initial=0.0)))
+        np.testing.assert_allclose(psw_a, psw_b, rtol=1e-6 if out_a.dtype == np.float32 else 1e-14, atol=atol)
 
 
 def test_ids_after_the_last_offset_are_ignored_forward_and_backward():
