@@ -247,11 +247,18 @@ def test_coalesce_matches_torch_up_to_summation_order(seed, nnz, rows):
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "SparseAdam"])
 def test_state_dict_round_trips_with_torch(name):
     with torch_sqrt_in_minembed():
-        state_dict_round_trip(name)
+        ours, theirs, again, torch_again = state_dict_round_trip(name)
+    assert_same_bits(ours, theirs)  # torch's state_dict loaded into minembed continues as torch does
+    assert_same_bits(again, ours[2:])  # minembed's own state_dict, into a fresh minembed optimizer
+    assert_same_bits(torch_again, ours[2:])  # ... and into torch
 
 
 def state_dict_round_trip(name):
-    """torch runs 3 steps; its state loads into minembed; both run 3 more: identical. And back."""
+    """torch runs 3 steps; its state loads into minembed; both run 3 more. And back from minembed's state.
+
+    Returns (minembed's 3 steps, torch's 3 steps, a fresh minembed's last step from minembed's state,
+    torch's last step from minembed's state).
+    """
     cls = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW, "SparseAdam": SparseAdam}[name]
     hyper = {
         "SGD": {"lr": 0.1, "momentum": 0.9, "nesterov": True},
@@ -270,14 +277,12 @@ def state_dict_round_trip(name):
     first, torch_state = torch_optim.run_optimizer(name, params, steps[:3], **hyper)
     theirs, _ = torch_optim.run_optimizer(name, first[-1], steps[3:], state_dict=torch_state, **hyper)
     ours, opt = run_minembed(cls, first[-1], steps[3:], state_dict=torch_state, **hyper)
-    assert_same_bits(ours, theirs)
     # minembed's own state_dict: a fresh optimizer loaded from it continues identically, and so does torch.
     mid, opt = run_minembed(cls, first[-1], steps[3:5], state_dict=torch_state, **hyper)
     saved = opt.state_dict()
     again, _ = run_minembed(cls, mid[-1], steps[5:], state_dict=saved, **hyper)
     torch_again, _ = torch_optim.run_optimizer(name, mid[-1], steps[5:], state_dict=saved, **hyper)
-    assert_same_bits(again, ours[2:])
-    assert_same_bits(torch_again, ours[2:])
+    return ours, theirs, again, torch_again
 
 
 @given(

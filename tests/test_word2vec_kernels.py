@@ -160,6 +160,7 @@ def test_hierarchical_softmax_steps_equal_twin_and_torch(mode):
         n = lengths[word]
         torch_steps.append((inputs, points[word, :n], 1 - codes[word, :n].astype(np.float32), alpha))
     torch0, torch1, _ = torch_word2vec.replay(syn0, syn1, torch_steps, cbow_mean=None if mode == "sg" else True)
+    assert np.abs(kernel1 - syn1).max() > 1e-3  # the stream did train the inner nodes
     _close(kernel0, twin0)
     _close(kernel1, twin1)
     _close(kernel0, torch0)
