@@ -17,12 +17,15 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from numba import njit
 
+from minembed._fma import fma
 from minembed.nn.parameter import Parameter
 from minembed.nn.sparse import SparseRowGradient
 from minembed.optim import SGD, Adam, AdamW, SparseAdam, WarmupCosine, adam, sparse_adam, warmup_cosine
 from minembed.optim.kernels import adam as adam_numba
-from minembed.optim.kernels import adam_numpy
+from minembed.optim.kernels import adam_numpy, sparse_adam_numpy
+from minembed.optim.kernels import sparse_adam as sparse_adam_numba
 from reference import torch_optim
 
 MAX_ULP_WITH_NUMPY_SQRT = 2
@@ -230,6 +233,42 @@ def test_sparse_adam_equals_torch_and_leaves_absent_rows(
     np.testing.assert_array_equal(theirs[-1][0][untouched], table[untouched])
 
 
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    nnz=st.integers(0, 40),
+    rows=st.integers(1, 12),
+    dim=st.sampled_from([1, 3, 130]),
+    negate=st.booleans(),
+)
+def test_sparse_adam_kernels_equal_numpy_twins(seed, nnz, rows, dim, negate):
+    """Coalescing (sums in order of appearance) and the row update, Numba and NumPy, bit for bit."""
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, rows, size=nnz)
+    values = rng.standard_normal((nnz, dim)).astype(np.float32)
+    got_rows, got_sums = sparse_adam_numba.coalesce_rows(ids, values, rows, negate)
+    want_rows, want_sums = sparse_adam_numpy.coalesce_rows(ids, values, rows, negate)
+    order = np.argsort(got_rows)  # the kernel keeps first-seen order, the twin sorts
+    np.testing.assert_array_equal(got_rows[order], want_rows)
+    np.testing.assert_array_equal(got_sums[order], want_sums)
+    tables = [rng.standard_normal((rows, dim)).astype(np.float32) for _ in range(2)]
+    tables.append(np.abs(rng.standard_normal((rows, dim))).astype(np.float32))
+    scalars = (np.float32(0.1), np.float32(0.001), np.float32(1e-8), np.float32(-0.01))
+    want = [t.copy() for t in tables]
+    sparse_adam_numpy.update_rows(*want, want_rows, want_sums, *scalars)
+    for update in (sparse_adam_numba.update_rows, sparse_adam_numba.update_rows_serial):
+        got = [t.copy() for t in tables]
+        update(*got, got_rows, got_sums, *scalars)
+        for x, y in zip(got, want):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_sparse_adam_rejects_rows_outside_the_table():
+    holder = types.SimpleNamespace(weight=np.zeros((4, 2), np.float32), grad=None)
+    holder.grad = SparseRowGradient(np.array([1, 4]), np.ones((2, 2), np.float32), (4, 2))
+    with pytest.raises(IndexError, match=r"\[0, 4\).*1 to 4"):
+        SparseAdam([Parameter("weight", holder, "weight", "grad")]).step()
+
+
 @given(seed=st.integers(0, 2**32 - 1), nnz=st.integers(0, 30), rows=st.integers(1, 8))
 def test_coalesce_matches_torch_up_to_summation_order(seed, nnz, rows):
     """Same rows; the sums agree to float32 rounding (torch adds duplicates in its unstable sort's order)."""
@@ -303,16 +342,27 @@ def test_numba_adam_kernels_equal_numpy_twins(seed, n, amsgrad, maximize, decay,
     scalars = (f(decay), f(coupled), f(w), f(0.99), f(1 - 0.99), maximize, amsgrad)
     b = [x.copy() for x in arrays]
     adam_numpy.adam_moments(*b, *scalars)
-    adam_numpy.adam_update(b[0], b[2], np.sqrt(b[3]), f(0.3), f(1e-8), f(-0.01))
+    adam_numpy.adam_update(b[0], b[2], np.sqrt(b[4] if amsgrad else b[3]), f(0.3), f(1e-8), f(-0.01))
     for moments, update in (
         (adam_numba.adam_moments, adam_numba.adam_update),
         (adam_numba.adam_moments_serial, adam_numba.adam_update_serial),
     ):
         a = [x.copy() for x in arrays]
         moments(*a, *scalars)
-        update(a[0], a[2], np.sqrt(a[3]), f(0.3), f(1e-8), f(-0.01))
+        update(a[0], a[2], np.sqrt(a[4] if amsgrad else a[3]), f(0.3), f(1e-8), f(-0.01))
         for x, y in zip(a, b):
             np.testing.assert_array_equal(x, y)
+    # The one-pass step (square root inside) equals the two passes around np.sqrt, bit for bit.
+    for step in (adam_numpy.adam_step, adam_numba.adam_step, adam_numba.adam_step_serial):
+        a = [x.copy() for x in arrays]
+        step(*a, *scalars, f(0.3), f(1e-8), f(-0.01))
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+
+
+@njit(cache=True)
+def fma_in_numba(a, b, c):
+    return fma(a, b, c)
 
 
 @given(seed=st.integers(0, 2**32 - 1))
@@ -324,7 +374,7 @@ def test_fma32_is_the_correctly_rounded_fused_multiply_add(seed):
         near = np.float32(float(true))
         candidates = [np.nextafter(near, np.float32(-np.inf)), near, np.nextafter(near, np.float32(np.inf))]
         assert abs(Fraction(float(got)) - true) == min(abs(Fraction(float(v)) - true) for v in candidates)
-        assert adam_numba.fma32(x, y, z) == got
+        assert fma_in_numba(x, y, z) == got
 
 
 def test_fma32_fixes_the_double_rounding_case():
@@ -333,7 +383,7 @@ def test_fma32_fixes_the_double_rounding_case():
     x, y, z = np.float32(2**-18 * (1 + 2**-15)), np.float32(1 - 2**-15), np.float32(64 + 2**-17)
     naive = np.float32(np.float64(x) * np.float64(y) + np.float64(z))
     assert naive == np.float32(64 + 2**-16)
-    assert adam_numpy.fma32(x, y, z) == np.float32(64 + 2**-17) == adam_numba.fma32(x, y, z)
+    assert adam_numpy.fma32(x, y, z) == np.float32(64 + 2**-17) == fma_in_numba(x, y, z)
 
 
 def test_float64_adam_is_close_to_torch():

@@ -8,8 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numba import njit
 
-from minembed.random.kernels import fma_numpy, mt19937, mt19937_numpy, normal, normal_numpy, uniform, uniform_numpy
-from minembed.random.kernels.fma import fma
+from minembed import _fma_numpy as fma_numpy
+from minembed._fma import fma
+from minembed.random.kernels import mt19937, mt19937_numpy, normal, normal_numpy, uniform, uniform_numpy
 
 seeds32 = st.integers(0, 2**32 - 1)
 

@@ -125,10 +125,8 @@ class Adam(Optimizer):
         def shaped(array):
             return array.reshape(-1) if kernel is not adam_numpy else array
 
-        moments, update = kernel.adam_moments, kernel.adam_update
-        if kernel is not adam_numpy and data.size < kernel.SERIAL_BELOW:
-            moments, update = kernel.adam_moments_serial, kernel.adam_update_serial
-        moments(
+        serial = kernel is not adam_numpy and data.size < kernel.SERIAL_BELOW
+        moment_args = (
             flat,
             shaped(np.ascontiguousarray(grad)),
             shaped(exp_avg),
@@ -143,15 +141,14 @@ class Adam(Optimizer):
             amsgrad,
         )
         bias_correction1 = 1 - beta1**step
-        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        update_scalars = (dtype((1 - beta2**step) ** 0.5), dtype(eps), dtype(-(lr / bias_correction1)))
+        if _sqrt is np.sqrt:  # one pass, the square root inside
+            (kernel.adam_step_serial if serial else kernel.adam_step)(*moment_args, *update_scalars)
+            return
+        (kernel.adam_moments_serial if serial else kernel.adam_moments)(*moment_args)
         root = _sqrt(max_sq if amsgrad else exp_avg_sq)
-        update(
-            flat,
-            shaped(exp_avg),
-            shaped(root),
-            dtype(bias_correction2_sqrt),
-            dtype(eps),
-            dtype(-(lr / bias_correction1)),
+        (kernel.adam_update_serial if serial else kernel.adam_update)(
+            flat, shaped(exp_avg), shaped(root), *update_scalars
         )
 
 

@@ -8,7 +8,8 @@ Per parameter with a SparseRowGradient, in torch's order (float32):
     param[rows] += -(lr * sqrt(1 - beta2 ** step) / (1 - beta1 ** step)) * (numer / denom)
 Rows absent from the gradient keep their parameter and moments untouched (not even decayed);
 the step counter is per parameter and counts every step that had a gradient.
-The square root is np.sqrt (see minembed.optim.adam for torch's 1-ulp difference).
+The square root is np.sqrt (see minembed.optim.adam for torch's 1-ulp difference). Float tables
+take one Numba kernel call for the coalescing and one for the update (kernels/sparse_adam.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import math
 import numpy as np
 
 from minembed.nn.sparse import SparseRowGradient
+from minembed.optim.kernels import sparse_adam_numpy
 from minembed.optim.optimizer import Optimizer, check_hyperparameter
 
 _sqrt = np.sqrt  # swapped for torch's by the tests, as in minembed.optim.adam
@@ -69,22 +71,33 @@ class SparseAdam(Optimizer):
     def _update_rows(group: dict, state: dict, data: np.ndarray, grad: SparseRowGradient) -> None:
         dtype = data.dtype.type
         values = grad.values.astype(data.dtype, copy=False)
-        if group["maximize"]:
-            values = -values
-        grad = SparseRowGradient(grad.indices, values, grad.shape).coalesce()
-        if grad.nnz == 0:
-            return
-        rows, g = grad.indices, grad.values
-        beta1, beta2 = group["betas"]
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        old_m = exp_avg[rows]
-        dm = (g - old_m) * dtype(1 - beta1)
-        exp_avg[rows] = old_m + dm
-        old_v = exp_avg_sq[rows]
-        dv = (g * g - old_v) * dtype(1 - beta2)
-        exp_avg_sq[rows] = old_v + dv
-        numer = dm + old_m
-        denom = _sqrt(dv + old_v) + dtype(group["eps"])
+        use_numba = (
+            _sqrt is np.sqrt and data.ndim == 2 and all(a.flags.c_contiguous for a in (data, exp_avg, exp_avg_sq))
+        )
+        kernels = numba_kernels() if use_numba else sparse_adam_numpy
+        if grad.nnz and not 0 <= grad.indices.min() <= grad.indices.max() < data.shape[0]:
+            raise IndexError(
+                f"sparse gradient rows must lie in [0, {data.shape[0]}), got rows from {grad.indices.min()} "
+                f"to {grad.indices.max()}"
+            )
+        rows, sums = kernels.coalesce_rows(grad.indices, np.ascontiguousarray(values), data.shape[0], group["maximize"])
+        if rows.shape[0] == 0:
+            return
+        beta1, beta2 = group["betas"]
         step = state["step"]
         step_size = group["lr"] * math.sqrt(1 - beta2**step) / (1 - beta1**step)
-        data[rows] += dtype(-step_size) * (numer / denom)
+        scalars = (dtype(1 - beta1), dtype(1 - beta2), dtype(group["eps"]), dtype(-step_size))
+        if not use_numba:
+            sparse_adam_numpy.update_rows(data, exp_avg, exp_avg_sq, rows, sums, *scalars, sqrt=_sqrt)
+        elif sums.size < kernels.SERIAL_BELOW:
+            kernels.update_rows_serial(data, exp_avg, exp_avg_sq, rows, sums, *scalars)
+        else:
+            kernels.update_rows(data, exp_avg, exp_avg_sq, rows, sums, *scalars)
+
+
+def numba_kernels():
+    """The Numba kernels, imported on first use (so that building an optimizer compiles nothing)."""
+    from minembed.optim.kernels import sparse_adam
+
+    return sparse_adam

@@ -1,10 +1,9 @@
 """NumPy twins of the Adam kernels (kernels/adam.py), and torch's fused multiply-add in NumPy.
 
 torch's CPU kernels (vectorised, compiled with FMA) round `a * b + c` once in add(alpha=),
-lerp, addcmul and SGD's updates; NumPy has no fma, so `fma32` computes it exactly: the float32
-product is exact in float64, the float64 sum is rounded once more to float32, and the one case
-where that second rounding goes wrong (the float64 sum lands exactly halfway between two
-float32s while the true sum is not there) is corrected from the sum's rounding error.
+lerp, addcmul and SGD's updates; NumPy has no fma, so `fma32` computes it exactly
+(`minembed._fma_numpy`: the float32 product is exact in float64, and the float64 sum is rounded
+to odd before the rounding to float32, which rules out a double rounding).
 All arrays are float32 (float64 arrays work too: then fma32 is a plain multiply-add).
 """
 
@@ -12,27 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from minembed._fma_numpy import fma32 as exact_fma32
+
 
 def fma32(a, b, c) -> np.ndarray:
-    """a * b + c with a single rounding to float32 (broadcasting; float64 input: one rounding to float64)."""
+    """a * b + c with a single rounding to float32 (broadcasting; float64 input: a plain multiply-add)."""
     a, b, c = np.asarray(a), np.asarray(b), np.asarray(c)
-    out_dtype = np.result_type(a, b, c)
-    if out_dtype != np.float32:
+    if np.result_type(a, b, c) != np.float32:
         return a * b + c  # float64: no wider type to round through; documented as not fused
-    product = a.astype(np.float64) * b.astype(np.float64)  # exact: 24 + 24 bits < 53
-    wide_c = c.astype(np.float64)
-    total = product + wide_c
-    rounded = total.astype(np.float32)
-    # TwoSum: the exact rounding error of `total`, so that total + error == product + c.
-    virtual = total - product
-    error = (product - (total - virtual)) + (wide_c - virtual)
-    back = rounded.astype(np.float64)
-    other = 2.0 * total - back  # the float32 on the other side, if total is a float32 midpoint
-    on_midpoint = (back != total) & (other.astype(np.float32).astype(np.float64) == other)
-    wrong_side = on_midpoint & (error != 0) & ((error > 0) == (other > total))
-    if np.any(wrong_side):
-        rounded = np.where(wrong_side, other.astype(np.float32), rounded)
-    return rounded
+    return exact_fma32(a, b, c)
 
 
 def lerp32(start, end, weight):
@@ -77,7 +64,52 @@ def adam_moments(
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
 
 
+adam_moments_serial = adam_moments  # the kernels come threaded and serial; the twins need not
+
+
 def adam_update(param, exp_avg, root, bias_correction2_sqrt, eps, neg_step_size):
     """param += (neg_step_size * exp_avg) / (root / bias_correction2_sqrt + eps), in place (addcdiv_)."""
     denom = root / bias_correction2_sqrt + eps
     param += (neg_step_size * exp_avg) / denom
+
+
+adam_update_serial = adam_update
+
+
+def adam_step(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    decay,
+    coupled_decay,
+    lerp_weight,
+    beta2,
+    one_minus_beta2,
+    maximize,
+    amsgrad,
+    bias_correction2_sqrt,
+    eps,
+    neg_step_size,
+):
+    """adam_moments, then adam_update with root = np.sqrt of the (max) second moment: one whole Adam step."""
+    adam_moments(
+        param,
+        grad,
+        exp_avg,
+        exp_avg_sq,
+        max_exp_avg_sq,
+        decay,
+        coupled_decay,
+        lerp_weight,
+        beta2,
+        one_minus_beta2,
+        maximize,
+        amsgrad,
+    )
+    root = np.sqrt(max_exp_avg_sq if amsgrad else exp_avg_sq)
+    adam_update(param, exp_avg, root, bias_correction2_sqrt, eps, neg_step_size)
+
+
+adam_step_serial = adam_step

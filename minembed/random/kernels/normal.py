@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from minembed.random.kernels.fma import bits_float32, float32_bits, fma
+from minembed._fma import bits_float32, float32_bits, fma
 from minembed.random.kernels.mt19937 import fill_words64
 
 F = np.float32

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from minembed.random.kernels.fma_numpy import fma32, fma64
+from minembed._fma_numpy import fma32, fma64
 from minembed.random.kernels.mt19937_numpy import fill_words64
 from minembed.random.kernels.normal import (
     COS_P0,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from minembed._fma import fma
 from minembed._prefetch import prefetch_row
-from minembed.random.kernels.fma import fma
 
 MASK24 = np.uint32(0xFFFFFF)
 MASK53 = np.uint64((1 << 53) - 1)

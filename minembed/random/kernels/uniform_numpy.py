@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minembed.random.kernels.fma_numpy import fma32, fma64
+from minembed._fma_numpy import fma32, fma64
 
 UNIT24 = np.float32(2.0**-24)
 UNIT53 = 2.0**-53

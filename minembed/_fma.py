@@ -1,10 +1,14 @@
 """An exactly rounded fused multiply-add in Numba: `fma(a, b, c)` = round(a*b + c), one rounding.
 
+Shared by the kernels that reproduce torch's fused arithmetic bit for bit: the random streams
+(minembed.random.kernels) and the optimizers (minembed.optim.kernels). Also the bit casts of
+float32 that the random kernels' log approximation needs.
+
 `math.fma` is not supported by Numba (and needs Python 3.13), so this asks LLVM for its
 `llvm.fma` intrinsic through Numba's public `numba.extending.intrinsic`. LLVM emits one
 vfmadd instruction where the CPU has FMA and otherwise calls libm's `fma`/`fmaf`, which are
 exact too: the result never depends on the machine. float32 and float64; both arguments of
-the same type. NumPy twin: `fma_numpy.py`.
+the same type. NumPy twin: `_fma_numpy.py`.
 """
 
 from __future__ import annotations
@@ -27,11 +31,6 @@ def fma(typingctx, a, b, c):
         return builder.call(llvm_fma, args)
 
     return a(a, b, c), codegen
-
-
-# Kept for symmetry with the twin, whose float32 and float64 versions differ.
-fma32 = fma
-fma64 = fma
 
 
 @intrinsic
@@ -59,4 +58,4 @@ def bits_float32(typingctx, bits):
     return types.float32(bits), codegen
 
 
-__all__ = ["bits_float32", "float32_bits", "fma", "fma32", "fma64"]
+__all__ = ["bits_float32", "float32_bits", "fma"]

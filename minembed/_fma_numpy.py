@@ -1,4 +1,4 @@
-"""Exactly rounded fused multiply-adds without hardware help (the twin of `fma.py`).
+"""Exactly rounded fused multiply-adds without hardware help (the twin of `_fma.py`).
 
 float32 (vectorised): the product of two float32 is exact in float64 (24 + 24 bits <= 53).
 The float64 sum p + c is rounded once, and rounding that to float32 again could round twice
