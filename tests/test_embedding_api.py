@@ -168,6 +168,11 @@ def test_kernels_equal_their_numpy_twins(dtype, dim, rng):
     kernels.gather_rows(weight, ids, out_k)
     twins.gather_rows(weight, ids, out_t)
     np.testing.assert_array_equal(out_k, out_t)
+    plus = rng.standard_normal((25, dim)).astype(dtype)  # a block repeated every 25 rows (positions)
+    kernels.gather_rows_plus(weight, ids, plus, out_k)
+    twins.gather_rows_plus(weight, ids, plus, out_t)
+    np.testing.assert_array_equal(out_k, out_t)
+    np.testing.assert_array_equal(out_k, weight[ids] + np.tile(plus, (20, 1)))
 
     scale = (1.0 / np.maximum(np.bincount(ids, minlength=num_embeddings), 1)).astype(dtype)
     for padding_idx in (-1, 5):

@@ -133,13 +133,25 @@ class Embedding:
 
     def forward(self, ids: ArrayLike) -> np.ndarray:
         """ids (any shape, integer) -> ids.shape + (embedding_dim,), remembering ids for backward."""
+        return self.forward_plus(ids, None)
+
+    __call__ = forward
+
+    def forward_plus(self, ids: ArrayLike, rows: np.ndarray | None) -> np.ndarray:
+        """forward(ids) + rows in one pass: ids (..., P) integer, rows (P, embedding_dim) or None.
+
+        The sum equals forward(ids) + rows bit for bit; TokenAndPositionEmbedding adds its
+        position rows this way. The gradient is forward's (rows are a constant here).
+        """
         flat, shape = flat_int64_ids(ids, self.num_embeddings)
-        out = lookup_rows(flat, self.weight, self.max_norm, self.norm_type)
+        if rows is not None and (rows.shape != (shape[-1] if shape else 1, self.embedding_dim)):
+            raise ValueError(
+                f"rows must have shape ({shape[-1] if shape else 1}, {self.embedding_dim}), got {rows.shape}"
+            )
+        out = lookup_rows(flat, self.weight, self.max_norm, self.norm_type, plus=rows)
         # A private copy: changing the caller's array later must not change the gradient.
         self._last_ids, self._last_shape = flat.copy(), shape
         return out.reshape(shape + (self.embedding_dim,))
-
-    __call__ = forward
 
     def backward(self, grad_output: ArrayLike) -> None:
         """Accumulate into self.grad the gradient of the last forward, given d(loss)/d(output)."""

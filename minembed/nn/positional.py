@@ -59,9 +59,15 @@ class PositionalEmbedding:
 
     def forward(self, seq_len: int) -> np.ndarray:
         """The position vectors of 0..seq_len-1: (seq_len, embedding_dim)."""
+        return self.rows(seq_len).copy()
+
+    def rows(self, seq_len: int) -> np.ndarray:
+        """forward(seq_len) without the copy: a read-only view of the table's first rows (for backward too)."""
         seq_len = _check_seq_len(seq_len, self.context_length)
         self._last_seq_len = seq_len
-        return self.weight[:seq_len].copy()
+        view = self.weight[:seq_len]
+        view.flags.writeable = False
+        return view
 
     __call__ = forward
 
@@ -111,7 +117,13 @@ class SinusoidalPositionalEmbedding:
 
     def forward(self, seq_len: int) -> np.ndarray:
         """The position vectors of 0..seq_len-1: (seq_len, embedding_dim)."""
-        return self.weight[: _check_seq_len(seq_len, self.context_length)].copy()
+        return self.rows(seq_len).copy()
+
+    def rows(self, seq_len: int) -> np.ndarray:
+        """forward(seq_len) without the copy: a read-only view of the table's first rows."""
+        view = self.weight[: _check_seq_len(seq_len, self.context_length)]
+        view.flags.writeable = False
+        return view
 
     __call__ = forward
 
@@ -168,11 +180,10 @@ class TokenAndPositionEmbedding:
         if ids.ndim not in (1, 2):
             raise ValueError(f"ids must be (B, T) or (T,), got shape {ids.shape}")
         seq_len = _check_seq_len(ids.shape[-1], self.context_length)
-        tokens = self.token_embedding(ids)  # (B, T, D)
-        positions = self.position_embedding(seq_len)  # (T, D)
-        self._last_shape = tokens.shape
-        tokens += positions  # in place: the lookup returned a fresh array
-        return tokens
+        # Token rows plus position rows in one pass over the output (the same sums as a lookup then +=).
+        out = self.token_embedding.forward_plus(ids, self.position_embedding.rows(seq_len))  # (B, T, D)
+        self._last_shape = out.shape
+        return out
 
     __call__ = forward
 

@@ -63,13 +63,19 @@ def lookup_rows(
     norm_type: float = 2.0,
     *,
     backend: str = "numba",
+    plus: np.ndarray | None = None,
 ) -> np.ndarray:
-    """embedding() on already validated input: flat_ids (N,) int64 in range -> (N, D)."""
+    """embedding() on already validated input: flat_ids (N,) int64 in range -> (N, D).
+
+    plus (P, D), same dtype, N a multiple of P: returns the rows plus plus[i % P] (one pass)."""
     if max_norm is not None:
         renorm_rows_in_place(weight, flat_ids, max_norm, norm_type, backend=backend)
     ops = _ops_for(weight, backend)
     out = np.empty((flat_ids.shape[0], weight.shape[1]), dtype=weight.dtype)
-    ops.gather_rows(weight, flat_ids, out)
+    if plus is None:
+        ops.gather_rows(weight, flat_ids, out)
+    else:
+        ops.gather_rows_plus(weight, flat_ids, np.ascontiguousarray(plus), out)
     return out
 
 

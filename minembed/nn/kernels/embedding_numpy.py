@@ -13,6 +13,12 @@ def gather_rows(weight, ids, out):
     np.take(weight, ids, axis=0, out=out)
 
 
+def gather_rows_plus(weight, ids, addend, out):
+    """out[i] = weight[ids[i]] + addend[i % P] for every i (N a multiple of P)."""
+    gathered = weight[ids].reshape(-1, *addend.shape)
+    np.add(gathered, addend, out=out.reshape(gathered.shape))
+
+
 def scatter_add_rows(grad_weight, ids, rows, padding_idx):
     """grad_weight[ids[i]] += rows[i] in index order, skipping padding_idx (-1: none)."""
     keep = ids != padding_idx
