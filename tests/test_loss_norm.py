@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given
@@ -96,6 +97,25 @@ def test_cross_entropy_kernels_equal_numpy_twins(seed, n, classes, smoothing, dt
     for loss, grad in results[1:]:
         np.testing.assert_allclose(results[0][0], loss, rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-12)
         np.testing.assert_allclose(results[0][1], grad, rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-7)
+
+
+def test_cross_entropy_at_tinylm_size_splits_exp_over_two_threads_without_changing_a_bit():
+    """2048 x 512 logits take the two-thread exp; one Numba thread takes NumPy's whole-array exp."""
+    logits, rng = draw_logits(7, (2048,), 512, np.float32, 4.0)
+    targets = rng.integers(0, 512, size=2048)
+    runs = []
+    for threads in (1, 2):
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            runs.append(cross_entropy_rows(logits, targets, -100, 0.0, 1 / 2048))
+        finally:
+            numba.set_num_threads(previous)
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    t_loss, t_grad = torch_loss_norm.cross_entropy(logits, targets, -100, 0.0)
+    assert runs[1][0].mean() == pytest.approx(t_loss, rel=F32_RTOL, abs=F32_ATOL)
+    np.testing.assert_allclose(runs[1][1], t_grad, rtol=F32_RTOL, atol=F32_ATOL)
 
 
 def test_cross_entropy_bad_input_says_what_to_fix():

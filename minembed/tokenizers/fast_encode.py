@@ -18,14 +18,13 @@ a per-thread output buffer); `encode_many` spreads a batch over two threads.
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from minembed import _threads
 from minembed.text.classes import char_classes
 from minembed.text.patterns import GPT2_SPLIT_PATTERN, pattern_id
 from minembed.tokenizers.kernels import encode as kernels
@@ -45,26 +44,6 @@ SHORT_TEXT_BYTES = 1 << 13
 # (`seen` lives for one call), and the lines cut into 4 calls took 1.15x one call, into 16 calls
 # 1.20x (one thread). So two threads can reach about 2 / 1.15 = 1.7x here, not 2x.
 _PARTS_PER_THREAD = 2
-
-_helper: ThreadPoolExecutor | None = None  # the second thread of encode_many, started on first use
-_helper_lock = threading.Lock()
-
-
-def _helper_thread() -> ThreadPoolExecutor:
-    """The one helper thread shared by every encoder (it only runs `_take_parts`, which never waits)."""
-    global _helper
-    with _helper_lock:
-        if _helper is None:
-            _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minembed-encode")
-        return _helper
-
-
-def _forget_helper_thread() -> None:
-    global _helper, _helper_lock
-    _helper, _helper_lock = None, threading.Lock()  # a forked child has no thread behind the old pool
-
-
-os.register_at_fork(after_in_child=_forget_helper_thread)
 
 
 @dataclass(frozen=True)
@@ -151,7 +130,7 @@ class NumbaEncoder:
         parts = [texts[a:b] for a, b in itertools.pairwise(bounds)]
         results: list[list[list[int]] | None] = [None] * len(parts)
         next_part = itertools.count()  # next() on a count is atomic: each part is taken once
-        helper = _helper_thread().submit(self._take_parts, parts, next_part, results)
+        helper = _threads.submit(self._take_parts, parts, next_part, results)
         self._take_parts(parts, next_part, results)
         helper.result()
         return list(itertools.chain.from_iterable(results))

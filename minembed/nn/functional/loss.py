@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from minembed import _threads
 from minembed.nn._checks import FLOAT_DTYPES, as_index_array
 
 
@@ -65,6 +66,16 @@ def check_cross_entropy_args(logits, targets, ignore_index, label_smoothing):
     return np.ascontiguousarray(logits.reshape(-1, classes)), flat_targets, int(ignore_index), float(label_smoothing)
 
 
+_TWO_THREAD_EXP_FROM = 1 << 17  # values; below this, handing half to the helper costs more than it saves
+
+
+def _numba_threads() -> int:
+    """Numba's thread count (numba.set_num_threads), which minembed's threaded passes all follow."""
+    import numba  # already loaded by the kernels whenever the logits are large enough to ask
+
+    return numba.get_num_threads()
+
+
 def _kernels(logits: np.ndarray):
     """(shift_rows, finish_rows): threaded Numba for large logits, serial Numba for small, NumPy for tiny."""
     if logits.size < 4096:
@@ -89,7 +100,11 @@ def cross_entropy_rows(logits2d, targets, ignore_index, smoothing, grad_scale, *
     row_max, row_sum, row_loss = np.empty(n), np.empty(n), np.empty(n)
     buffer = np.empty_like(logits2d)
     shift_rows(logits2d, targets, ignore_index, row_max, row_sum, buffer)
-    np.exp(buffer, out=buffer)
+    if buffer.size >= _TWO_THREAD_EXP_FROM and _numba_threads() > 1:
+        # NumPy's exp is SIMD but single-threaded, and this pass dominates: one half per core.
+        _threads.in_two(lambda lo, hi: np.exp(buffer[lo:hi], out=buffer[lo:hi]), n)
+    else:
+        np.exp(buffer, out=buffer)
     finish_rows(buffer, logits2d, targets, ignore_index, smoothing, grad_scale, row_max, row_sum, row_loss, with_grad)
     return row_loss, buffer if with_grad else None
 

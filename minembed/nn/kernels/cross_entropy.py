@@ -4,7 +4,8 @@ The loss runs in three passes over the (N, V) logits, the largest array of a sma
   1. `shift_rows` (threaded over rows): each row's maximum and float64 sum, and logits - max
      written into the gradient buffer;
   2. NumPy's `np.exp` over that buffer in place: its SIMD float32 exp is several times faster
-     than the scalar exp a Numba loop calls (no SVML here), and this pass dominates;
+     than the scalar exp a Numba loop calls (no SVML here), and this pass dominates; NumPy runs
+     it on one thread, so large inputs split it in two halves (`minembed._threads.in_two`);
   3. `finish_rows` (threaded over rows): each row's sum of exponentials (float64), its loss,
      and the rescale of the row into the gradient softmax - target.
 Computing the gradient with the loss saves reading the logits again in backward. Each thread

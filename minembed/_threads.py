@@ -1,0 +1,49 @@
+"""One helper thread, shared, for the NumPy and Numba work that minembed splits in two.
+
+NumPy's ufuncs and `nogil` Numba kernels release the GIL, so a second Python thread runs them
+on the second core: `in_two(work, n)` calls work(0, n // 2) on the helper and work(n // 2, n)
+on the calling thread. The helper only ever runs such finite pieces of work (never anything
+that waits for another piece), so callers from several threads at once only queue, never
+deadlock. A forked child starts without the parent's thread, so it makes its own.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+_helper: ThreadPoolExecutor | None = None  # started on first use
+_helper_lock = threading.Lock()
+
+
+def helper_thread() -> ThreadPoolExecutor:
+    """The helper: a ThreadPoolExecutor with one worker, started on first use."""
+    global _helper
+    with _helper_lock:
+        if _helper is None:
+            _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minembed-helper")
+        return _helper
+
+
+def submit(fn: Callable, *args) -> Future:
+    """fn(*args) on the helper thread."""
+    return helper_thread().submit(fn, *args)
+
+
+def in_two(work: Callable[[int, int], object], n: int) -> None:
+    """work(0, n // 2) on the helper while work(n // 2, n) runs here; returns once both are done."""
+    first = submit(work, 0, n // 2)
+    try:
+        work(n // 2, n)
+    finally:
+        first.result()
+
+
+def _forget_helper_thread() -> None:
+    global _helper, _helper_lock
+    _helper, _helper_lock = None, threading.Lock()  # a forked child has no thread behind the old pool
+
+
+os.register_at_fork(after_in_child=_forget_helper_thread)
