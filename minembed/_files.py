@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -34,9 +34,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, fsync: bool = Fal
         raise FileNotFoundError(f"the folder {path.parent} of {path} does not exist; create it first")
     if mode == "w":
         open_kwargs.setdefault("encoding", "utf-8")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _create_temporary_beside(path)
     try:
-        os.chmod(tmp, _new_file_mode())  # mkstemp makes it 0600; give it the mode open() would
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
             f.flush()
@@ -49,8 +48,15 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, fsync: bool = Fal
         raise
 
 
-def _new_file_mode() -> int:
-    """The permission bits open() gives a new file: 0o666 less the process's umask."""
-    umask = os.umask(0o022)  # the only way to read the umask is to set it; put it straight back
-    os.umask(umask)
-    return 0o666 & ~umask
+def _create_temporary_beside(path: Path) -> tuple[int, Path]:
+    """(fd, path) of a new file `.<name>.<random>.tmp` in path's folder, open for writing.
+
+    Created with mode 0o666 and O_EXCL, so the kernel applies the process's umask exactly as
+    open() does for a new file (tempfile.mkstemp would make it 0600), and no other file is reused.
+    """
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:  # a name drawn twice: draw again
+            continue
