@@ -78,6 +78,47 @@ def group_inputs(inputs: PathLike | Iterable[PathLike], files_per_shard: int) ->
     return [tuple(paths[i : i + files_per_shard]) for i in range(0, len(paths), files_per_shard)]
 
 
+def prepare_out_dir(out_dir: PathLike, prefix: str) -> tuple[Path, Path]:
+    """(out_dir as an absolute path, its manifest path), before a run writes shards `prefix-*` there.
+
+    Creates the folder, removes the old manifest (it no longer describes what is on disk until
+    this run ends) and the temporary files that killed runs left behind.
+    """
+    out_dir = Path(out_dir).absolute()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = out_dir / MANIFEST_NAME
+    manifest_path.unlink(missing_ok=True)
+    for pattern in (f"{prefix}-*", MANIFEST_NAME):
+        remove_temp_files(out_dir, pattern)
+    return out_dir, manifest_path
+
+
+def plan_tasks(
+    groups: Sequence[tuple[str, ...]],
+    out_dir: Path,
+    prefix: str,
+    suffix: str,
+    identity: dict,
+    work: Callable,
+    params: tuple,
+    resume: bool,
+) -> list[ShardTask]:
+    """One ShardTask per group of inputs, writing out_dir / `prefix-<i>-of-<n><suffix>`."""
+    return [
+        ShardTask(
+            i,
+            len(groups),
+            group,
+            str(out_dir / shard_name(prefix, i, len(groups), suffix)),
+            identity,
+            work,
+            params,
+            resume,
+        )  # fmt: skip
+        for i, group in enumerate(groups)
+    ]
+
+
 def shard_name(prefix: str, index: int, n_shards: int, suffix: str) -> str:
     width = max(5, len(str(n_shards - 1)))
     return f"{prefix}-{index:0{width}d}{suffix}"

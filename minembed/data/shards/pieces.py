@@ -21,14 +21,13 @@ import numpy as np
 
 from minembed._files import atomic_write
 from minembed.data.shards._runner import (
-    MANIFEST_NAME,
     PathLike,
     ShardTask,
     check_executor,
     group_inputs,
-    remove_temp_files,
+    plan_tasks,
+    prepare_out_dir,
     run_shards,
-    shard_name,
     write_json_atomic,
 )
 from minembed.data.shards.tokens import MANIFEST_VERSION, read_manifest
@@ -76,26 +75,9 @@ def count_pieces_shards(
     pat_str = _train._check_pattern(pat_str)
     specials = _train._check_special_tokens(special_tokens)
     groups = group_inputs(inputs, files_per_shard)
-    out_dir = Path(out_dir).absolute()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    manifest_path = out_dir / MANIFEST_NAME
-    manifest_path.unlink(missing_ok=True)
-    for pattern in ("pieces-*", MANIFEST_NAME):
-        remove_temp_files(out_dir, pattern)
+    out_dir, manifest_path = prepare_out_dir(out_dir, "pieces")
     identity = {"kind": "pieces", "pat_str": pat_str, "special_tokens": specials}
-    tasks = [
-        ShardTask(
-            i,
-            len(groups),
-            group,
-            str(out_dir / shard_name("pieces", i, len(groups), ".npz")),
-            identity,
-            _count_shard,
-            (pat_str, specials),
-            resume,
-        )
-        for i, group in enumerate(groups)
-    ]
+    tasks = plan_tasks(groups, out_dir, "pieces", ".npz", identity, _count_shard, (pat_str, specials), resume)
     records = run_shards(
         tasks,
         executor,

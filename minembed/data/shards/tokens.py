@@ -30,10 +30,10 @@ from minembed.data.shards._runner import (
     check_executor,
     file_sha256,
     group_inputs,
+    plan_tasks,
+    prepare_out_dir,
     read_json,
-    remove_temp_files,
     run_shards,
-    shard_name,
     write_json_atomic,
 )
 from minembed.data.tokenfile import (
@@ -143,30 +143,13 @@ def tokenize_shards(
     """
     check_executor(executor)
     groups = group_inputs(inputs, files_per_shard)
-    out_dir = Path(out_dir).absolute()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    manifest_path = out_dir / MANIFEST_NAME
-    manifest_path.unlink(missing_ok=True)  # the old manifest no longer describes what is on disk
-    for pattern in ("shard-*", MANIFEST_NAME):
-        remove_temp_files(out_dir, pattern)  # leftovers of killed runs
+    out_dir, manifest_path = prepare_out_dir(out_dir, "shard")
     ref = encoding_ref(encoding, out_dir)
     enc = ref.load()  # fail here, not in every task, if it cannot be loaded
     if getattr(enc, "eot_token", None) is None:
         raise ValueError(f"encoding {enc.name!r} has no <|endoftext|> token to separate documents")
     identity = {"kind": "tokens", "encoding": ref.identity(), "chunk_size": chunk_size}
-    tasks = [
-        ShardTask(
-            i,
-            len(groups),
-            group,
-            str(out_dir / shard_name("shard", i, len(groups), ".tok")),
-            identity,
-            _tokenize_shard,
-            (ref, chunk_size),
-            resume,
-        )
-        for i, group in enumerate(groups)
-    ]
+    tasks = plan_tasks(groups, out_dir, "shard", ".tok", identity, _tokenize_shard, (ref, chunk_size), resume)
     records = run_shards(
         tasks,
         executor,
