@@ -224,6 +224,18 @@ def test_tokenize_files_with_minembed_encoding_by_name(tmp_path, corpus_files):
     assert info.dtype == np.dtype("<u4") and info.encoding == "cl100k_base"
 
 
+@pytest.mark.parametrize("source", ["tiktoken", "minembed"])
+def test_special_token_text_in_a_file_is_ordinary_text(tmp_path, source):
+    """Both encodings go through encode_to_numpy(disallowed_special=()): "<|endoftext|>" is plain text."""
+    enc = tiktoken_encoding("gpt2") if source == "tiktoken" else minembed_encoding("gpt2")
+    path = tmp_path / "doc.txt"
+    path.write_text("one <|endoftext|> two", encoding="utf-8")
+    tokenize_files([path], tmp_path / "out.tok", enc)
+    expected = enc.encode_ordinary("one <|endoftext|> two") + [enc.eot_token]
+    assert open_tokens(tmp_path / "out.tok").tolist() == expected
+    assert expected.count(enc.eot_token) == 1
+
+
 def test_whole_file_mode_and_progress_bar(tmp_path, corpus_files, capsys):
     enc = minembed_encoding("gpt2")
     tokenize_files(corpus_files[:2], tmp_path / "out.tok", enc, chunk_size=None, progress=True)

@@ -241,6 +241,8 @@ def tokenize_files(
     encoded whole (for the registered patterns: gpt2, r50k, cl100k, o200k, GPT-4; with another
     split pattern pass chunk_size=None to encode every file whole). Memory stays bounded
     by a few chunks, plus the longest stretch of a file without a safe cut.
+    Chunks go through `encode_to_numpy(chunk, disallowed_special=())` where the encoding has it
+    (minembed and tiktoken), so no Python list of ids is built, else `encode_ordinary`.
     `workers` threads encode chunks concurrently (workers=1 encodes in this thread); that pays
     only when a core is free and the encoding releases the GIL, so measure it on your machine
     (benchmarks/bench_data.py). `progress` shows a tqdm bar (default: when stderr is a terminal).
@@ -283,8 +285,15 @@ def tokenize_files(
 
     cuts = safe_cuts(getattr(enc, "pat_str", None) or getattr(enc, "_pat_str", "")) or _DEFAULT_CUTS
 
-    def encode(text: str) -> bytes:
-        return np.asarray(enc.encode_ordinary(text), dtype=dtype).tobytes()
+    if hasattr(enc, "encode_to_numpy"):  # minembed's and tiktoken's: no Python list of ids in between
+
+        def encode(text: str) -> bytes:
+            return enc.encode_to_numpy(text, disallowed_special=()).astype(dtype, copy=False).tobytes()
+
+    else:
+
+        def encode(text: str) -> bytes:
+            return np.asarray(enc.encode_ordinary(text), dtype=dtype).tobytes()
 
     def pieces() -> Iterator[str | None]:
         for p in paths:
