@@ -127,6 +127,35 @@ def run(quick: bool = False) -> list[dict]:
         )
     )
 
+    # --- where a step's time goes: its three matrix products alone, NumPy's BLAS against torch's
+    hidden = rng.standard_normal((BATCH * CONTEXT, D_MODEL), dtype=np.float32)
+    grad_logits = rng.standard_normal((BATCH * CONTEXT, VOCAB), dtype=np.float32)
+    head = model.embedding.token_embedding.weight
+    t_hidden, t_grad_logits, t_head = map(torch.from_numpy, (hidden, grad_logits, head))
+
+    def numpy_products():
+        hidden @ head.T  # logits (N, V)
+        grad_logits @ head  # d(hidden) (N, d)
+        grad_logits.T @ hidden  # d(head) (V, d)
+
+    def torch_products():
+        t_hidden @ t_head.T
+        t_grad_logits @ t_head
+        t_grad_logits.T @ t_hidden
+
+    times = _alternating({"minembed": numpy_products, "torch": torch_products}, rounds, repeat)
+    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {}).get("name", "its BLAS")
+    rows.append(
+        _row(
+            "tinylm matmuls",
+            workload + f", the step's 3 matrix products (N=2048 x d=128 x V=4096), NumPy ({blas})",
+            "torch's matmul (MKL in this build)",
+            times["minembed"],
+            times["torch"],
+            "",
+        )
+    )
+
     # --- the embedding parts
     table = model.embedding.token_embedding.weight
     positions = model.embedding.position_embedding.weight
