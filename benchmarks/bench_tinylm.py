@@ -144,12 +144,13 @@ def run(quick: bool = False) -> list[dict]:
         t_grad_logits.T @ t_hidden
 
     times = _alternating({"minembed": numpy_products, "torch": torch_products}, rounds, repeat)
+    torch_blas = next((part for part in torch.__config__.show().split(", ") if part.startswith("BLAS_INFO=")), "")
     blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {}).get("name", "its BLAS")
     rows.append(
         _row(
             "tinylm matmuls",
             workload + f", the step's 3 matrix products (N=2048 x d=128 x V=4096), NumPy ({blas})",
-            "torch's matmul (MKL in this build)",
+            f"torch's matmul ({torch_blas})",
             times["minembed"],
             times["torch"],
             "",
