@@ -20,6 +20,8 @@ Performance notes (2 cores, V=50257, D=768, N=8192, float32; see benchmarks/benc
   only its own rows: no two threads write the same cell, and each row's order is unchanged.
   (Splitting the columns instead balances skewed ids better, but walks the random rows once
   per column block: measured 5x slower here, a TLB miss per block instead of per row.)
+  A table of less than 16 x 2 MiB gets smaller blocks, one per part (TinyLM's 4096 x 128 table
+  would otherwise be a single block, added up by one thread).
   A fresh gradient comes from np.zeros, i.e. untouched zero pages: only the rows hit pay.
 - fill_zero (refilling a reused gradient): two memsets in parallel, 1.9 ms for 154 MB where
   np.fill takes 4 ms and the page faults of a fresh np.zeros table cost about 5.5 ms.
@@ -52,7 +54,10 @@ _BLOCK_BYTES = 1 << 21
 
 @njit(cache=True)
 def _rows_per_block(grad_weight):
-    return max(1, _BLOCK_BYTES // max(1, grad_weight.shape[1] * grad_weight.itemsize))
+    """Rows per block: about 2 MiB, but small enough that a small table still fills every part."""
+    per_huge_page = _BLOCK_BYTES // max(1, grad_weight.shape[1] * grad_weight.itemsize)
+    per_part = -(-grad_weight.shape[0] // _ROW_PARTS)
+    return max(1, min(per_huge_page, per_part))
 
 
 @njit(parallel=True, cache=True)
