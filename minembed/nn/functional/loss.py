@@ -78,24 +78,25 @@ def _numba_threads() -> int:
 
 
 def _kernels(logits: np.ndarray):
-    """(shift_rows, finish_rows): serial Numba kernels (they release the GIL), NumPy twins for tiny logits."""
-    if logits.size < 4096:
-        from minembed.nn.kernels import cross_entropy_numpy as twins
+    """(shift_rows, finish_rows): NumPy's vectorised shift, and the Numba finish (the twin's for tiny logits)."""
+    from minembed.nn.kernels import cross_entropy_numpy as twins
 
+    if logits.size < 4096:
         return twins.shift_rows, twins.finish_rows
     from minembed.nn.kernels import cross_entropy as kernels
 
-    return kernels.shift_rows, kernels.finish_rows
+    return twins.shift_rows, kernels.finish_rows
 
 
 def cross_entropy_rows(logits2d, targets, ignore_index, smoothing, grad_scale, *, kernels=None, with_grad=True):
     """(row_loss (N,) float64, grad (N, C) or None) for validated logits (N, C) and int64 targets (N,).
 
-    Three passes per block of rows: shift by the row maximum, np.exp in place (NumPy's SIMD exp,
-    several times faster than the scalar exp a Numba loop calls), then sum, loss and rescale.
+    Three passes per block of rows: shift by the row maximum (NumPy), np.exp in place (NumPy's SIMD
+    exp, several times faster than the scalar exp a Numba loop calls), then sum, loss and rescale
+    (Numba). The row sums of the logits, needed for label smoothing only, are skipped without it.
     A block (about 256 KiB) stays in cache through its three passes, so the logits are read from
     memory once and the gradient written once. Large inputs give each core half of the rows
-    (the kernels and np.exp release the GIL). kernels: a (shift_rows, finish_rows) pair
+    (NumPy and the kernel release the GIL). kernels: a (shift_rows, finish_rows) pair
     (default: chosen by size), for the twin tests.
     """
     n, classes = logits2d.shape
@@ -107,7 +108,9 @@ def cross_entropy_rows(logits2d, targets, ignore_index, smoothing, grad_scale, *
     def rows(lo: int, hi: int) -> None:
         for start in range(lo, hi, block):
             part = slice(start, min(start + block, hi))
-            shift_rows(logits2d[part], targets[part], ignore_index, row_max[part], row_sum[part], buffer[part])
+            shift_rows(
+                logits2d[part], targets[part], ignore_index, row_max[part], row_sum[part], buffer[part], smoothing != 0
+            )
             np.exp(buffer[part], out=buffer[part])
             finish_rows(
                 buffer[part], logits2d[part], targets[part], ignore_index, smoothing, grad_scale,

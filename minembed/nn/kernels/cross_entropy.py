@@ -1,49 +1,25 @@
-"""Numba kernels of softmax cross-entropy, fused with its gradient (twins: cross_entropy_numpy.py).
+"""Numba kernel of softmax cross-entropy's last pass, fused with its gradient (twin: cross_entropy_numpy.py).
 
 The loss makes three passes over each block of rows of the (N, V) logits, the largest array of a
 small LM (`minembed.nn.functional.loss.cross_entropy_rows` drives them):
-  1. `shift_rows`: each row's maximum and float64 sum, and logits - max written into the
-     gradient buffer;
+  1. `cross_entropy_numpy.shift_rows`: each row's maximum (and, for label smoothing, its float64
+     sum), and logits - max written into the gradient buffer, with NumPy's SIMD max and subtract
+     (a Numba loop cannot vectorise a max or a sum without fastmath: 6x slower here);
   2. NumPy's `np.exp` over that block in place: its SIMD float32 exp is several times faster
-     than the scalar exp a Numba loop calls (no SVML here), and this pass dominates;
-  3. `finish_rows`: each row's sum of exponentials (float64), its loss, and the rescale of the
-     row into the gradient softmax - target.
+     than the scalar exp a Numba loop calls (no SVML here);
+  3. `finish_rows` (here): each row's sum of exponentials (float64), its loss, and the rescale of
+     the row into the gradient softmax - target.
 A block of about 256 KiB stays in cache through the three passes, so memory sees one read of the
-logits and one write of the gradient (three whole-array passes moved 3.5x the bytes). Both kernels
-release the GIL: two threads each take half of the rows, block by block. Computing the gradient
-with the loss saves reading the logits again in backward.
+logits and one write of the gradient (three whole-array passes moved 3.5x the bytes). NumPy and
+the kernel release the GIL: two threads each take half of the rows, block by block. Computing
+the gradient with the loss saves reading the logits again in backward.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
-
-
-def _shift_rows(logits, targets, ignore_index, row_max, row_sum, shifted):
-    """row_max[i] = max(logits[i]), row_sum[i] = sum(logits[i]) (float64), shifted[i] = logits[i] - row_max[i].
-
-    Ignored rows (targets[i] == ignore_index) get shifted[i] = -inf (exp 0) and are skipped."""
-    n, classes = logits.shape
-    for i in range(n):
-        if targets[i] == ignore_index or classes == 0:
-            row_max[i] = 0.0
-            row_sum[i] = 0.0
-            for j in range(classes):
-                shifted[i, j] = -np.inf
-            continue
-        top = logits[i, 0]
-        total = 0.0
-        for j in range(classes):
-            value = logits[i, j]
-            top = max(top, value)
-            total += value
-        row_max[i] = top
-        row_sum[i] = total
-        for j in range(classes):
-            shifted[i, j] = logits[i, j] - top
 
 
 def _finish_rows(exps, logits, targets, ignore_index, smoothing, grad_scale, row_max, row_sum, row_loss, with_grad):
@@ -58,9 +34,18 @@ def _finish_rows(exps, logits, targets, ignore_index, smoothing, grad_scale, row
                 for j in range(classes):
                     exps[i, j] = 0.0
             continue
-        total = 0.0
-        for j in range(classes):
-            total += exps[i, j]
+        # Four partial sums: one float64 accumulator is a chain of dependent adds (4 cycles each),
+        # which fastmath=False forbids the compiler to split; this order differs from the twin's.
+        sum0 = sum1 = sum2 = sum3 = 0.0
+        quads = classes - classes % 4
+        for j in range(0, quads, 4):
+            sum0 += exps[i, j]
+            sum1 += exps[i, j + 1]
+            sum2 += exps[i, j + 2]
+            sum3 += exps[i, j + 3]
+        for j in range(quads, classes):
+            sum0 += exps[i, j]
+        total = (sum0 + sum1) + (sum2 + sum3)
         lse = row_max[i] + math.log(total)
         nll = lse - logits[i, target]
         row_loss[i] = (1.0 - smoothing) * nll + smoothing / classes * (classes * lse - row_sum[i])
@@ -72,5 +57,4 @@ def _finish_rows(exps, logits, targets, ignore_index, smoothing, grad_scale, row
             exps[i, target] -= exps.dtype.type((1.0 - smoothing) * grad_scale)
 
 
-shift_rows = njit(cache=True, nogil=True)(_shift_rows)
 finish_rows = njit(cache=True, nogil=True)(_finish_rows)

@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 
-def shift_rows(logits, targets, ignore_index, row_max, row_sum, shifted):
-    """row_max[i] = max(logits[i]), row_sum[i] = sum(logits[i]) (float64), shifted[i] = logits[i] - row_max[i].
-
-    Ignored rows (targets[i] == ignore_index) get shifted[i] = -inf (exp 0) and are skipped."""
+def shift_rows(logits, targets, ignore_index, row_max, row_sum, shifted, with_sum=True):
+    """row_max[i] = max(logits[i]), row_sum[i] = sum(logits[i]) (float64; 0 unless with_sum),
+    shifted[i] = logits[i] - row_max[i]. Ignored rows (targets[i] == ignore_index) get shifted[i] = -inf
+    (exp 0) and are skipped. The first pass of the loss for every size (see kernels/cross_entropy.py)."""
     keep = targets != ignore_index
     if logits.shape[1] == 0:
         row_max[:] = 0.0
         row_sum[:] = 0.0
         return
     row_max[:] = np.where(keep, logits.max(axis=1), 0.0)
-    row_sum[:] = np.where(keep, logits.sum(axis=1, dtype=np.float64), 0.0)
+    row_sum[:] = np.where(keep, logits.sum(axis=1, dtype=np.float64), 0.0) if with_sum else 0.0
     shifted[...] = logits - row_max[:, None].astype(logits.dtype)
     shifted[~keep] = -np.inf
 
