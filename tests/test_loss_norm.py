@@ -10,9 +10,12 @@ from hypothesis import strategies as st
 
 from minembed.nn import CrossEntropyLoss, LayerNorm
 from minembed.nn import functional as F
+from minembed.nn.functional import normalization as normalization_module
 from minembed.nn.functional.loss import cross_entropy_rows
 from minembed.nn.kernels import cross_entropy as ce_numba
 from minembed.nn.kernels import cross_entropy_numpy as ce_numpy
+from minembed.nn.kernels import layer_norm as ln_numba
+from minembed.nn.kernels import layer_norm_numpy as ln_numpy
 from reference import torch_loss_norm
 
 # float32 tolerances: torch and minembed sum in different orders (and minembed's loss in float64)
@@ -184,6 +187,48 @@ def test_layer_norm_matches_torch(seed, lead, normalized, dtype, affine, bias, e
         assert (ours is None) == (theirs is None)
         if ours is not None:
             np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol)
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 40),
+    d=st.sampled_from([1, 3, 64, 130]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    offset=st.sampled_from([0.0, 10.0]),
+)
+def test_layer_norm_kernels_equal_numpy_twins(seed, n, d, dtype, offset):
+    """The Numba rows accumulate in float64, the twins in the input's dtype: equal to its rounding."""
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((n, d)) + offset).astype(dtype)
+    grad = rng.standard_normal((n, d)).astype(dtype)
+    weight = rng.standard_normal(d).astype(dtype)
+    results = []
+    for ops in (ln_numba, ln_numpy):
+        x_hat, rstd, grad_input = np.empty_like(x), np.empty(n, dtype), np.empty_like(x)
+        ops.normalize_rows(x, 1e-5, x_hat, rstd)
+        ops.normalize_rows_backward(grad, x_hat, rstd, weight, grad_input)
+        results.append((x_hat, rstd, grad_input))
+    tolerance = 1e-4 if dtype == np.float32 else 1e-10
+    for ours, twin in zip(*results):
+        scale = max(1.0, float(np.abs(twin).max()))
+        np.testing.assert_allclose(ours, twin, rtol=tolerance, atol=tolerance * scale)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layer_norm_at_tinylm_size_takes_the_kernels_and_matches_torch(dtype):
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((16, 128, 128)) * 3 + 1).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    norm = LayerNorm(128, dtype=dtype)
+    norm.weight[...] = rng.standard_normal(128)
+    norm.bias[...] = rng.standard_normal(128)
+    assert normalization_module._ops(x.reshape(-1, 128)) is ln_numba
+    y = norm(x)
+    grad_x = norm.backward(g)
+    t_y, t_gx, t_gw, t_gb = torch_loss_norm.layer_norm(x, (128,), norm.weight, norm.bias, 1e-5, g)
+    rtol, atol = (1e-10, 1e-11) if dtype == np.float64 else (1e-4, 1e-4)
+    for ours, theirs in ((y, t_y), (grad_x, t_gx), (norm.grad_weight, t_gw), (norm.grad_bias, t_gb)):
+        np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol)
 
 
 def test_layer_norm_backward_matches_finite_differences():

@@ -17,13 +17,37 @@ def _check(x, normalized_shape, weight, bias):
 
 
 def layer_norm_stats(x, normalized_shape, eps: float = 1e-5):
-    """(x_hat, rstd): x normalized over the trailing axes, and 1 / sqrt(var + eps) (biased variance)."""
-    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
-    mean = x.mean(axis=axes, keepdims=True)
-    centered = x - mean
-    var = np.mean(centered * centered, axis=axes, keepdims=True)
-    rstd = 1.0 / np.sqrt(var + x.dtype.type(eps))
-    return centered * rstd, rstd
+    """(x_hat, rstd): x normalized over the trailing axes, and 1 / sqrt(var + eps) (biased variance).
+
+    rstd keeps the normalized axes with size 1, so that it broadcasts against x."""
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)  # as NumPy's mean would
+    rows, width = _as_rows(x, normalized_shape)
+    x_hat = np.empty_like(rows)
+    rstd = np.empty(rows.shape[0], dtype=rows.dtype)
+    _ops(rows).normalize_rows(rows, float(eps), x_hat, rstd)
+    lead = x.shape[: x.ndim - len(normalized_shape)]
+    return x_hat.reshape(x.shape), rstd.reshape(lead + (1,) * len(normalized_shape))
+
+
+def _as_rows(x, normalized_shape) -> tuple[np.ndarray, int]:
+    """x as a C-contiguous (N, D) array, D the product of the normalized axes."""
+    width = int(np.prod(normalized_shape, dtype=np.int64))
+    return np.ascontiguousarray(x).reshape(-1, width), width
+
+
+def _ops(rows: np.ndarray):
+    """The Numba kernels for float arrays big enough to pay for the threads; the NumPy twins otherwise."""
+    if rows.dtype in (np.float32, np.float64) and rows.size >= _KERNELS_FROM and rows.shape[1] > 0:
+        from minembed.nn.kernels import layer_norm
+
+        return layer_norm
+    from minembed.nn.kernels import layer_norm_numpy
+
+    return layer_norm_numpy
+
+
+_KERNELS_FROM = 1 << 14  # values
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> np.ndarray:
@@ -51,12 +75,14 @@ def layer_norm_backward(grad_output, x_hat, rstd, normalized_ndim: int, weight=N
     grad_output = np.asarray(grad_output, dtype=x_hat.dtype)
     if grad_output.shape != x_hat.shape:
         raise ValueError(f"grad_output has shape {grad_output.shape} but the forward output had shape {x_hat.shape}")
-    trailing = tuple(range(x_hat.ndim - normalized_ndim, x_hat.ndim))
     leading = tuple(range(x_hat.ndim - normalized_ndim))
-    scaled = grad_output * weight if weight is not None else grad_output
-    mean_scaled = scaled.mean(axis=trailing, keepdims=True)
-    mean_scaled_xhat = (scaled * x_hat).mean(axis=trailing, keepdims=True)
-    grad_input = rstd * (scaled - mean_scaled - x_hat * mean_scaled_xhat)
+    normalized_shape = x_hat.shape[x_hat.ndim - normalized_ndim :]
+    rows, width = _as_rows(grad_output, normalized_shape)
+    hat_rows, _ = _as_rows(x_hat, normalized_shape)
+    scale = np.ones(width, dtype=x_hat.dtype) if weight is None else np.asarray(weight, x_hat.dtype).reshape(-1)
+    grad_rows = np.empty_like(hat_rows)
+    _ops(rows).normalize_rows_backward(rows, hat_rows, np.ascontiguousarray(rstd).reshape(-1), scale, grad_rows)
+    grad_input = grad_rows.reshape(x_hat.shape)
     grad_weight = (grad_output * x_hat).sum(axis=leading) if weight is not None else None
     grad_bias = grad_output.sum(axis=leading) if with_bias else None
     return grad_input, grad_weight, grad_bias
