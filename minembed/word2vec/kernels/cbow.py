@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from minembed._prefetch import prefetch_row
-from minembed.word2vec.kernels.draws import draw_below, draw_negative
+from minembed.word2vec.kernels.draws import draw_negative, window_around
 from minembed.word2vec.kernels.steps import cbow_hs_step, cbow_ns_step
 
 
@@ -50,12 +50,7 @@ def train_cbow_batch(
     for s in range(segments.shape[0]):
         context_start, start, stop, context_stop = segments[s, 0], segments[s, 1], segments[s, 2], segments[s, 3]
         for i in range(start, stop):
-            reduced = 0
-            if shrink_windows:
-                drawn, state = draw_below(state, window)
-                reduced = np.int64(drawn)
-            first = max(context_start, i - window + reduced)
-            last = min(context_stop, i + window + 1 - reduced)
+            first, last, state = window_around(state, i, window, shrink_windows, context_start, context_stop)
             n_contexts = 0
             for j in range(first, last):
                 if j != i:

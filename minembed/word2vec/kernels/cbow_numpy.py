@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minembed.word2vec.kernels.draws_numpy import draw_below, draw_negative
+from minembed.word2vec.kernels.draws_numpy import draw_negative, window_around
 from minembed.word2vec.kernels.steps_numpy import cbow_hs_step, cbow_ns_step
 
 
@@ -33,11 +33,7 @@ def train_cbow_batch(
     state, loss, centres = int(seed), 0.0, 0
     for context_start, start, stop, context_stop in segments:
         for i in range(start, stop):
-            reduced = 0
-            if shrink_windows:
-                reduced, state = draw_below(state, window)
-            first = max(context_start, i - window + reduced)
-            last = min(context_stop, i + window + 1 - reduced)
+            first, last, state = window_around(state, i, window, shrink_windows, context_start, context_stop)
             contexts = np.array([ids[j] for j in range(first, last) if j != i], dtype=np.int64)
             centre = ids[i]
             centres += 1

@@ -26,6 +26,20 @@ def draw_below(state, bound):
 
 
 @njit(nogil=True, cache=True, inline="always")
+def window_around(state, i, window, shrink_windows, context_start, context_stop):
+    """(first, last, next state): the context positions [first, last) of centre i (i itself included).
+
+    With shrink_windows the window is reduced by a draw b in [0, window), as word2vec.c does;
+    it never reaches outside [context_start, context_stop) (the segment's sentence).
+    """
+    reduced = np.int64(0)
+    if shrink_windows:
+        drawn, state = draw_below(state, window)
+        reduced = np.int64(drawn)
+    return max(context_start, i - window + reduced), min(context_stop, i + window + 1 - reduced), state
+
+
+@njit(nogil=True, cache=True, inline="always")
 def draw_negative(state, cum_table, guide, guide_shift):
     """(a word index drawn from the count**0.75 distribution, the next state).
 

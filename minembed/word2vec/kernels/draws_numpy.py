@@ -15,6 +15,14 @@ def draw_below(state: int, bound: int) -> tuple[int, int]:
     return (int(state) >> 16) % int(bound), advance(state)
 
 
+def window_around(state, i, window, shrink_windows, context_start, context_stop) -> tuple[int, int, int]:
+    """(first, last, next state): centre i's context positions [first, last), the window shrunk by a draw."""
+    reduced = 0
+    if shrink_windows:
+        reduced, state = draw_below(state, window)
+    return max(context_start, i - window + reduced), min(context_stop, i + window + 1 - reduced), state
+
+
 def draw_negative(state, cum_table, guide, guide_shift) -> tuple[int, int]:
     """The guide only speeds the kernel's search up; a plain bisect gives the same index."""
     x = (int(state) >> 16) % int(cum_table[-1])

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from minembed._prefetch import prefetch_row
-from minembed.word2vec.kernels.draws import draw_below, draw_negative
+from minembed.word2vec.kernels.draws import draw_negative, window_around
 from minembed.word2vec.kernels.steps import sg_hs_step, sg_ns_step
 
 
@@ -51,12 +51,7 @@ def train_sg_batch(
     for s in range(segments.shape[0]):
         context_start, start, stop, context_stop = segments[s, 0], segments[s, 1], segments[s, 2], segments[s, 3]
         for i in range(start, stop):
-            reduced = 0
-            if shrink_windows:
-                drawn, state = draw_below(state, window)
-                reduced = np.int64(drawn)
-            first = max(context_start, i - window + reduced)
-            last = min(context_stop, i + window + 1 - reduced)
+            first, last, state = window_around(state, i, window, shrink_windows, context_start, context_stop)
             centre = ids[i]
             centres += 1
             if negative > 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minembed.word2vec.kernels.draws_numpy import draw_below, draw_negative
+from minembed.word2vec.kernels.draws_numpy import draw_negative, window_around
 from minembed.word2vec.kernels.steps_numpy import sg_hs_step, sg_ns_step
 
 
@@ -32,16 +32,10 @@ def train_sg_batch(
     state, loss, centres = int(seed), 0.0, 0
     for context_start, start, stop, context_stop in segments:
         for i in range(start, stop):
-            reduced = 0
-            if shrink_windows:
-                reduced, state = draw_below(state, window)
+            first, last, state = window_around(state, i, window, shrink_windows, context_start, context_stop)
             centre = ids[i]
             centres += 1
-            contexts = [
-                j
-                for j in range(max(context_start, i - window + reduced), min(context_stop, i + window + 1 - reduced))
-                if j != i
-            ]
+            contexts = [j for j in range(first, last) if j != i]
             pair_targets = []
             for _ in contexts if negative > 0 else ():  # the kernel draws all of a centre's negatives first
                 targets = [centre]
