@@ -78,22 +78,22 @@ def _numba_threads() -> int:
 
 
 def _kernels(logits: np.ndarray):
-    """(shift_rows, finish_rows): NumPy's vectorised shift, and the Numba finish (the twin's for tiny logits)."""
-    from minembed.nn.kernels import cross_entropy_numpy as twins
-
+    """(shift_rows, finish_rows): the Numba kernels, or their NumPy twins for tiny logits."""
     if logits.size < 4096:
+        from minembed.nn.kernels import cross_entropy_numpy as twins
+
         return twins.shift_rows, twins.finish_rows
     from minembed.nn.kernels import cross_entropy as kernels
 
-    return twins.shift_rows, kernels.finish_rows
+    return kernels.shift_rows, kernels.finish_rows
 
 
 def cross_entropy_rows(logits2d, targets, ignore_index, smoothing, grad_scale, *, kernels=None, with_grad=True):
     """(row_loss (N,) float64, grad (N, C) or None) for validated logits (N, C) and int64 targets (N,).
 
-    Three passes per block of rows: shift by the row maximum (NumPy), np.exp in place (NumPy's SIMD
-    exp, several times faster than the scalar exp a Numba loop calls), then sum, loss and rescale
-    (Numba). The row sums of the logits, needed for label smoothing only, are skipped without it.
+    Three passes per block of rows: the row maximum (NumPy) and the shift by it (Numba), np.exp in
+    place (NumPy's SIMD exp, several times faster than the scalar exp a Numba loop calls), then
+    sum, loss and rescale (Numba). The row sums of the logits enter label smoothing only.
     A block (about 256 KiB) stays in cache through its three passes, so the logits are read from
     memory once and the gradient written once. Large inputs give each core half of the rows
     (NumPy and the kernel release the GIL). kernels: a (shift_rows, finish_rows) pair
@@ -101,16 +101,19 @@ def cross_entropy_rows(logits2d, targets, ignore_index, smoothing, grad_scale, *
     """
     n, classes = logits2d.shape
     shift_rows, finish_rows = _kernels(logits2d) if kernels is None else kernels
-    row_max, row_sum, row_loss = np.empty(n), np.empty(n), np.empty(n)
+    row_max, row_sum, row_loss = np.empty(n), np.zeros(n), np.empty(n)
     buffer = np.empty_like(logits2d)
     block = max(1, _BLOCK_BYTES // max(1, classes * logits2d.itemsize))
 
     def rows(lo: int, hi: int) -> None:
         for start in range(lo, hi, block):
             part = slice(start, min(start + block, hi))
-            shift_rows(
-                logits2d[part], targets[part], ignore_index, row_max[part], row_sum[part], buffer[part], smoothing != 0
-            )
+            block_logits, block_targets = logits2d[part], targets[part]
+            maxima = block_logits.max(axis=1) if classes else np.zeros(block_logits.shape[0], logits2d.dtype)
+            shift_rows(block_logits, maxima, block_targets, ignore_index, row_max[part], buffer[part])
+            if smoothing:  # the row sums of the logits enter the smoothed loss only
+                sums = block_logits.sum(axis=1, dtype=np.float64)
+                row_sum[part] = np.where(block_targets != ignore_index, sums, 0.0)
             np.exp(buffer[part], out=buffer[part])
             finish_rows(
                 buffer[part], logits2d[part], targets[part], ignore_index, smoothing, grad_scale,

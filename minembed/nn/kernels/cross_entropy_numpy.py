@@ -5,18 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def shift_rows(logits, targets, ignore_index, row_max, row_sum, shifted, with_sum=True):
-    """row_max[i] = max(logits[i]), row_sum[i] = sum(logits[i]) (float64; 0 unless with_sum),
-    shifted[i] = logits[i] - row_max[i]. Ignored rows (targets[i] == ignore_index) get shifted[i] = -inf
-    (exp 0) and are skipped. The first pass of the loss for every size (see kernels/cross_entropy.py)."""
+def shift_rows(logits, maxima, targets, ignore_index, row_max, shifted):
+    """shifted[i] = logits[i] - maxima[i] and row_max[i] = maxima[i] (maxima (N,): each row's max);
+    ignored rows (targets[i] == ignore_index) get row_max[i] = 0 and shifted[i] = -inf (exp 0)."""
     keep = targets != ignore_index
-    if logits.shape[1] == 0:
-        row_max[:] = 0.0
-        row_sum[:] = 0.0
-        return
-    row_max[:] = np.where(keep, logits.max(axis=1), 0.0)
-    row_sum[:] = np.where(keep, logits.sum(axis=1, dtype=np.float64), 0.0) if with_sum else 0.0
-    shifted[...] = logits - row_max[:, None].astype(logits.dtype)
+    row_max[:] = np.where(keep, maxima, 0.0)
+    np.subtract(logits, maxima[:, None].astype(logits.dtype), out=shifted)
     shifted[~keep] = -np.inf
 
 
