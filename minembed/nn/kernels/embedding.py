@@ -10,7 +10,11 @@ Performance notes (2 cores, V=50257, D=768, N=8192, float32; see benchmarks/benc
   machine): 0.62x (torch's copy_: 0.69x); the gather into a preallocated output takes the same
   time as the public call, so the gap is the row copy itself, not allocation or validation.
   A likely cause: memcpy of a 25 MB block uses non-temporal stores (no read of the destination
-  lines), while row-sized copies read each destination line before writing it.
+  lines), while row-sized copies read each destination line before writing it. Tried (30 Nov,
+  caches flushed, a busy machine): rows copied with non-temporal 16- and 64-byte stores (an LLVM
+  `!nontemporal` store through a Numba intrinsic, an sfence per row) and prefetch distances of
+  4, 8 and 16 rows: 15% faster than this gather, still 0.71-0.73x the two-thread copy, so not
+  kept; what remains is the rows' random addresses.
 - gather plus positions (`gather_rows_plus`): the token rows and the position rows added in the
   same pass. TinyLM's input (2048 ids, D=128, a 2 MB table that stays in cache): a gather then a
   NumPy add took 1.5x torch's two lookups and add; fused, the pass costs about one gather.
