@@ -27,17 +27,14 @@ def test_pair_table_by_hand():
     ranks = {b"a": 0, b"b": 1, b"ab": 2, b"abb": 3, b"bb": 4}
     table = MergeTable.from_ranks(ranks)
     # abb splits as ab+b and as a+bb: both pairs lead to it.
-    pairs = {}
-    for left in range(len(table.row_ptr) - 1):
-        for k in range(table.row_ptr[left], table.row_ptr[left + 1]):
-            pairs[(left, int(table.right_ids[k]))] = int(table.merged_ids[k])
+    words = table.pairs[1:][table.pairs[1:] >= 0]
+    pairs = {(int(w) >> 42, (int(w) >> 21) & 0x1FFFFF): int(w) & 0x1FFFFF for w in words}
     assert pairs == {(0, 1): 2, (2, 1): 3, (0, 4): 3, (1, 1): 4}
     for lookup in (merge.pair_rank, merge_numpy.pair_rank):
-        args = (table.row_ptr, table.right_ids, table.merged_ids)
-        assert lookup(*args, 0, 1) == 2
-        assert lookup(*args, 0, 4) == 3
-        assert lookup(*args, 1, 0) == -1
-        assert lookup(*args, -1, 1) == -1
+        assert lookup(table.pairs, 0, 1) == 2
+        assert lookup(table.pairs, 0, 4) == 3
+        assert lookup(table.pairs, 1, 0) == -1
+        assert lookup(table.pairs, -1, 1) == -1
     assert table.byte_ranks[ord("a")] == 0 and table.byte_ranks[ord("c")] == -1
 
 
@@ -129,3 +126,22 @@ def test_flat_output_layout():
     assert ids.dtype == np.int64 and offsets.dtype == np.int64
     assert ids.tolist() == [256, ord("b"), ord("a"), ord("a")]
     assert offsets.tolist() == [0, 1, 3, 4]
+
+
+@given(merged=small_vocab)
+def test_pair_lookup_finds_every_pair_and_nothing_else(merged):
+    """The hash table holds exactly the pairs whose concatenation is a token, found by kernel and twin alike."""
+    ranks = byte_vocab(*merged)
+    table = MergeTable.from_ranks(ranks)
+    ids = sorted({ranks[bytes([b])] for b in b"abcd"} | set(range(256, len(ranks))))
+    id_to_bytes = {i: t for t, i in ranks.items()}
+    for left in ids:
+        for right in ids:
+            expected = ranks.get(id_to_bytes[left] + id_to_bytes[right], -1)
+            assert merge.pair_rank(table.pairs, left, right) == expected
+            assert merge_numpy.pair_rank(table.pairs, left, right) == expected
+
+
+def test_ranks_too_large_for_the_pair_table_name_the_limit():
+    with pytest.raises(ValueError, match=r"mergeable_ranks: the largest rank is 2097152.*renumber"):
+        MergeTable.from_ranks({b"a": 0, b"b": 1, b"ab": 1 << 21})

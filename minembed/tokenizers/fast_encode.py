@@ -104,7 +104,7 @@ class NumbaEncoder:
         self.classes = char_classes()
         sections = [
             tokens.slots, tokens.starts, tokens.ranks, tokens.hashes,
-            merges.byte_ranks, merges.row_ptr, merges.right_ids, merges.merged_ids,
+            merges.byte_ranks, merges.pairs,
         ]  # fmt: skip
         header = 2 + len(sections)
         bounds = np.cumsum([header] + [len(a) for a in sections])
@@ -192,9 +192,7 @@ class NumbaEncoder:
             t.ranks,
             t.hashes,
             m.byte_ranks,
-            m.row_ptr,
-            m.right_ids,
-            m.merged_ids,
+            m.pairs,
             out_ids,
             out_text_ends,
         )

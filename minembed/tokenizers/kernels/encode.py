@@ -73,7 +73,7 @@ _MAX_SEEN = 1 << 16  # distinct merged pieces remembered within one call (then f
 # `encode_one` takes every table packed into one int64 array, so that a call types few
 # arguments (the dispatcher types every argument on every call; see the performance notes).
 # tables[0] is the pattern id; section k is tables[tables[1 + k]:tables[2 + k]], in this order:
-TABLE_SECTIONS = ("slots", "starts", "ranks", "hashes", "byte_ranks", "row_ptr", "right_ids", "merged_ids")
+TABLE_SECTIONS = ("slots", "starts", "ranks", "hashes", "byte_ranks", "pairs")
 
 
 @njit(cache=True)
@@ -203,16 +203,14 @@ def encode_texts(
     ranks,
     hashes,
     byte_ranks,
-    row_ptr,
-    right_ids,
-    merged_ids,
+    pairs,
     out_ids,
     out_text_ends,
 ):
     """Encode each UTF-8 text of `data` (N,) uint8, the texts ending at `text_ends` (K,) int64.
 
     pattern, classes: as `text.kernels.split.split_pieces`; slots..hashes: the token table;
-    byte_ranks..merged_ids: the pair table of `merge.py`. Writes the ids to `out_ids`
+    byte_ranks, pairs: the merge tables of `merge.py`. Writes the ids to `out_ids`
     (>= N,) uint32 (0xFFFFFFFF marks a byte that is not a token) and the end of each text's
     ids to `out_text_ends` (K,) int64. Returns how many ids the last piece of the last text
     has (0 if that text is empty).
@@ -278,9 +276,7 @@ def encode_texts(
                     seen_bytes,
                     seen_starts[first_new : n_seen + 1],
                     byte_ranks,
-                    row_ptr,
-                    right_ids,
-                    merged_ids,
+                    pairs,
                     seen_ids[base:],
                     new_offsets[: n_new + 1],
                 )
@@ -328,9 +324,7 @@ def encode_one(data, tables, arena, classes, out_ids):
     token_ids = _section(tables, 2)
     hashes = _section(tables, 3)
     byte_ranks = _section(tables, 4)
-    row_ptr = _section(tables, 5)
-    right_ids = _section(tables, 6)
-    merged_ids = _section(tables, 7)
+    pairs = _section(tables, 5)
     end = data.shape[0]
     piece_ends = np.empty(max(1, min(end, _CHUNK)), dtype=np.int64)
     parts = np.empty(_SMALL, dtype=np.int64)
@@ -350,9 +344,7 @@ def encode_one(data, tables, arena, classes, out_ids):
                 n_out += 1
                 n_last = 1
             else:
-                n_next = merge_piece(
-                    data, lo, hi, byte_ranks, row_ptr, right_ids, merged_ids, parts, pair_ranks, out_ids, n_out
-                )
+                n_next = merge_piece(data, lo, hi, byte_ranks, pairs, parts, pair_ranks, out_ids, n_out)
                 n_last = n_next - n_out
                 n_out = n_next
             lo = hi

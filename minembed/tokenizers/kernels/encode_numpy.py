@@ -42,9 +42,7 @@ def encode_texts(
     ranks,
     hashes,
     byte_ranks,
-    row_ptr,
-    right_ids,
-    merged_ids,
+    pairs,
     out_ids,
     out_text_ends,
 ):
@@ -65,7 +63,7 @@ def encode_texts(
             if piece in token_ids:
                 ids = [token_ids[piece]]
             else:
-                ids = merge_numpy.bpe_merge(piece, byte_ranks, row_ptr, right_ids, merged_ids)
+                ids = merge_numpy.bpe_merge(piece, byte_ranks, pairs)
             out_ids[n_out : n_out + len(ids)] = np.array(ids, dtype=np.int64).astype(np.uint32)
             n_out += len(ids)
             n_last = len(ids)
@@ -75,7 +73,7 @@ def encode_texts(
     return n_last
 
 
-TABLE_SECTIONS = ("slots", "starts", "ranks", "hashes", "byte_ranks", "row_ptr", "right_ids", "merged_ids")
+TABLE_SECTIONS = ("slots", "starts", "ranks", "hashes", "byte_ranks", "pairs")
 
 
 def encode_one(data, tables, arena, classes, out_ids):
@@ -94,9 +92,7 @@ def encode_one(data, tables, arena, classes, out_ids):
         section["ranks"],
         section["hashes"],
         section["byte_ranks"],
-        section["row_ptr"],
-        section["right_ids"],
-        section["merged_ids"],
+        section["pairs"],
         ids,
         out_text_ends,
     )
