@@ -63,17 +63,24 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from minembed.text.classes import N_CODE_POINTS
 from minembed.text.kernels.hash import piece_hash, slot_table
 from minembed.text.kernels.split import split_chunk
 from minembed.tokenizers.kernels.merge import _SMALL, bpe_encode_pieces, merge_piece
 
 _CHUNK = 4096  # pieces split before they are looked up
+SCRATCH_PER_MERGE = _SMALL  # `encode_one` keeps two arrays of this many int64 at the back of its scratch
 _MAX_SEEN = 1 << 16  # distinct merged pieces remembered within one call (then forgotten)
 
 # `encode_one` takes every table packed into one int64 array, so that a call types few
 # arguments (the dispatcher types every argument on every call; see the performance notes).
 # tables[0] is the pattern id; section k is tables[tables[1 + k]:tables[2 + k]], in this order:
 TABLE_SECTIONS = ("slots", "starts", "ranks", "hashes", "byte_ranks", "pairs")
+# After the sections, tables[1 + len(TABLE_SECTIONS)] is the length of the whole packed array.
+# `encode_one` reads it from the front of a uint8 blob: the packed tables' bytes, the character
+# classes (N_CODE_POINTS uint16), then the token bytes -- one array argument instead of three
+# (`fast_encode.pack_blob`).
+_N_SECTIONS = len(TABLE_SECTIONS)
 
 
 @njit(cache=True)
@@ -308,16 +315,22 @@ def _section(tables, k):
 
 
 @njit(cache=True, nogil=True)
-def encode_one(data, tables, arena, classes, out_ids):
-    """Encode one UTF-8 text `data` (N,) uint8 into `out_ids` (>= N,) int64.
+def encode_one(data, blob, scratch):
+    """Encode one UTF-8 text `data` (N bytes); returns how many ids it wrote to scratch[:count].
 
-    Returns (ids written, ids of the last piece).
+    blob (B,) uint8: everything the encoder reads, in one array (`fast_encode.pack_blob`); scratch (S,) int64,
+    S >= 2 N + 2 * SCRATCH_PER_MERGE + 1: the ids go to its front, the piece ends after them, the merge scratch
+    at its back, and scratch[S - 1] gets how many ids the last piece has.
 
-    tables: the packed int64 tables (TABLE_SECTIONS); arena: the token bytes; classes: as
-    `split_chunk`. Made for short texts: each piece that is not a token is merged where it
-    occurs (no `seen` table, nothing allocated but the piece ends and the merge scratch), so the
-    cost of a call is mostly Numba's dispatch. Same ids as `encode_texts`.
+    Made for short texts: each piece that is not a token is merged where it occurs (no `seen`
+    table, nothing allocated), so the cost of a call is mostly Numba's dispatch, which types each
+    argument on every call -- hence bytes (no NumPy array to make) and two arrays. Same ids as
+    `encode_texts`.
     """
+    n_words = blob[: 8 * (2 + _N_SECTIONS)].view(np.int64)[1 + _N_SECTIONS]
+    tables = blob[: 8 * n_words].view(np.int64)
+    classes = blob[8 * n_words : 8 * n_words + 2 * N_CODE_POINTS].view(np.uint16)
+    arena = blob[8 * n_words + 2 * N_CODE_POINTS :]
     pattern = tables[0]
     slots = _section(tables, 0)
     starts = _section(tables, 1)
@@ -325,16 +338,18 @@ def encode_one(data, tables, arena, classes, out_ids):
     hashes = _section(tables, 3)
     byte_ranks = _section(tables, 4)
     pairs = _section(tables, 5)
-    end = data.shape[0]
-    piece_ends = np.empty(max(1, min(end, _CHUNK)), dtype=np.int64)
-    parts = np.empty(_SMALL, dtype=np.int64)
-    pair_ranks = np.empty(_SMALL, dtype=np.int64)
+    end = len(data)
+    n_scratch = scratch.shape[0]
+    out_ids = scratch[:end]
+    piece_ends = scratch[end : 2 * end]
+    parts = scratch[n_scratch - 1 - 2 * _SMALL : n_scratch - 1 - _SMALL]
+    pair_ranks = scratch[n_scratch - 1 - _SMALL : n_scratch - 1]
     n_out = 0
     n_last = 0
     i = 0
     while i < end:
         lo = i
-        k = split_chunk(pattern, data, i, end, classes, piece_ends, piece_ends.shape[0])
+        k = split_chunk(pattern, data, i, end, classes, piece_ends, end)
         i = piece_ends[k - 1]
         for p in range(k):
             hi = piece_ends[p]
@@ -348,4 +363,5 @@ def encode_one(data, tables, arena, classes, out_ids):
                 n_last = n_next - n_out
                 n_out = n_next
             lo = hi
-    return n_out, n_last
+    scratch[n_scratch - 1] = n_last
+    return n_out
