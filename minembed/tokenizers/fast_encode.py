@@ -6,8 +6,9 @@ o200k_base, GPT-4; never decided by an encoding's name), and None for any other 
 which keeps using the `regex` module. The encoder splits with the matchers of
 `minembed.text.kernels.split`, looks each piece up in a hash table of the token bytes, and
 BPE-merges the rest, all in one Numba call per batch of texts (`tokenizers.kernels.encode`).
-A short text takes `encode_one` instead, a kernel made for a low cost per call (few arguments,
-a per-thread output buffer); `encode_many` spreads a batch over two threads.
+A short text takes `encode_one` instead, a kernel made for a low cost per call (three arguments:
+the text's bytes, one blob of every table, a per-thread scratch); `encode_many` spreads a batch over
+two threads.
 
 >>> ranks = {b"a": 0, b"b": 1, b"ab": 2, b" ": 3}
 >>> enc = NumbaEncoder.for_pattern(GPT2_SPLIT_PATTERN, ranks, MergeTable.from_ranks(ranks))
@@ -33,7 +34,7 @@ from minembed.tokenizers.merges import MergeTable
 
 __all__ = ["GPT2_SPLIT_PATTERN", "MergeTable", "NumbaEncoder", "TokenTable"]
 
-# Texts up to this many UTF-8 bytes take `encode_one` (a per-thread output buffer, no `seen`
+# Texts up to this many UTF-8 bytes take `encode_one` (a per-thread scratch buffer, no `seen`
 # table); longer ones `encode_texts`, whose `seen` table merges each distinct piece once. The two
 # kernels alone took the same time (0.9-1.15x, noise) on 1-32 kB pieces of War and Peace.
 SHORT_TEXT_BYTES = 1 << 13

@@ -32,30 +32,36 @@ regex engine: 0.2-0.6x).
   wrapper is cheaper than any per-piece Python work.
 - `nogil=True`: `NumbaEncoder.encode_many` runs parts of a batch on two threads (see there).
 
-Short texts (issue 15; 2 shared cores at load 7-16, so only ratios from one run count). A loop of
-encode_ordinary over single lines (~50 B) ran at 0.36x tiktoken, and the kernel's work was the small
-part. Per call, in units of one tiktoken call on the same line (same process): Numba's dispatcher
-typing the 15 arguments of `encode_texts` 0.12-0.27x (no-op kernels: each array argument costs about
-as much as two integer ones), the five NumPy arrays `NumbaEncoder.encode` made in Python ~0.05x each,
-and the kernel allocated its `seen` table (six arrays, one of 128 kB) even for a single piece.
+Short texts (issue 15; 2 shared cores, so only ratios from one run count). A loop of encode_ordinary
+over single lines (~50 B) first ran at 0.36x tiktoken, and the kernel's work was the small part:
+Numba's dispatcher types every argument on every call (15 for `encode_texts`; no-op kernels: each
+array argument costs about as much as two integer ones, a read-only array more), `NumbaEncoder.encode`
+made five NumPy arrays in Python, and the kernel allocated its `seen` table even for a single piece.
 `encode_one` therefore:
-- takes 5 arguments: the text, every integer table packed into one int64 array (TABLE_SECTIONS,
-  sliced inside; the slices cost nothing), the token bytes, the character classes, and an output
-  buffer that each thread keeps (threading.local in `NumbaEncoder`) and reuses;
+- takes 3 arguments: the text as `bytes` (Numba reads it as a read-only buffer: no `np.frombuffer`,
+  which cost ~0.5 us with a dtype keyword), one writable uint8 blob holding every table (the packed
+  int64 tables of TABLE_SECTIONS, then the character classes, then the token bytes; viewed and sliced
+  inside), and a scratch array that each thread keeps (threading.local in `NumbaEncoder`): the ids at
+  its front, the piece ends after them, the merge scratch at its back, so nothing is allocated;
+- returns one int (how many ids), and writes the count of the last piece's ids to scratch[-1];
 - has no `seen` table: a short text rarely repeats a non-token piece, so merging each where it occurs
   is cheaper than the table (texts above `fast_encode.SHORT_TEXT_BYTES` keep `encode_texts`).
-Measured (one process, 9 alternating rounds of 20k calls, load ~8; x = times a tiktoken
-encode_ordinary call on the same 68-byte line): `encode_texts` through the dispatcher 0.99x,
-`encode_one` 0.59x, `encode_one` on an empty text 0.19x (the floor: dispatch plus three small
-allocations), a no-op @njit with the same 5 arguments 0.15x; `np.frombuffer` 0.07x; slicing the
-buffer and `tolist()` 0.09x; the whole public encode_ordinary 0.86x. bench_encode.py --quick (three
-runs, load 3-10, spreads 20-150%): lines 0.60-1.48x tiktoken (gpt2 0.93-1.36x; was 0.36x), paragraphs
-1.68-3.08x for gpt2/cl100k and 0.77-1.51x for o200k, whole files 2.59-4.37x for gpt2/cl100k and
-1.35-1.80x for o200k (1.3-1.6x on main in the same minutes); the lead's quiet-machine
-figures decide.
-What remains per call besides the kernel is `str.encode`, `np.frombuffer`, the slice and `tolist()`
-(together ~0.25x a tiktoken call). Calling the compiled overload without the dispatcher
-would need Numba internals (`Dispatcher.overloads`), which the project does not use.
+Where a line's time goes (o200k_base, War and Peace's first half, 31k lines of ~51 B, us per line,
+one process, medians of 7 rounds at load 1-2): inside one @njit loop over all lines, splitting 0.6,
+token lookups 0.5-0.7, merging the ~0.8 pieces per line that are not tokens 0.7 (1.4-1.6 with the
+CSR pair table that `merges.pair_table` replaced); then the dispatch of a 3-argument call ~0.4-0.6
+and the Python around it (`str.encode`, slicing a memoryview of the scratch, `tolist()`) ~0.5. gpt2
+and cl100k_base spend the same. The splitter is bound by branches whose outcome depends on the text
+(an ASCII fast path for the o200k letter classes gained <= 5%, within the noise, and was dropped);
+a table keyed by the packed bytes of pieces up to 7 bytes (one slot read, no FNV loop) was slower
+than `_probe` (1.3-1.4x the time), so the lookup stays as it is.
+End to end (one process, alternating, 7 rounds, load 1-2, ratios = tiktoken's time / ours): lines
+gpt2 1.39-1.40x, cl100k 1.76-1.79x, o200k 0.94-0.99x (the baseline in the same minutes: 0.88-0.93x,
+0.89-1.20x, 0.70-0.77x); paragraphs 1.84-1.95x, 1.94-1.95x, 1.19-1.33x (baseline 1.23-1.70x,
+1.63-1.67x, 1.01-1.05x). tiktoken itself is fastest on o200k (3.3-3.8 us per line against 4.2-9 us
+for gpt2 and cl100k), which is why o200k's ratios are the lowest; the lead's quiet-machine figures
+decide. Calling the compiled overload without the dispatcher would need Numba internals
+(`Dispatcher.overloads`), which the project does not use.
 """
 
 from __future__ import annotations
