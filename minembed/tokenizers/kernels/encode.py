@@ -55,13 +55,17 @@ and cl100k_base spend the same. The splitter is bound by branches whose outcome 
 (an ASCII fast path for the o200k letter classes gained <= 5%, within the noise, and was dropped);
 a table keyed by the packed bytes of pieces up to 7 bytes (one slot read, no FNV loop) was slower
 than `_probe` (1.3-1.4x the time), so the lookup stays as it is.
-End to end (one process, alternating, 7 rounds, load 1-2, ratios = tiktoken's time / ours): lines
-gpt2 1.39-1.40x, cl100k 1.76-1.79x, o200k 0.94-0.99x (the baseline in the same minutes: 0.88-0.93x,
-0.89-1.20x, 0.70-0.77x); paragraphs 1.84-1.95x, 1.94-1.95x, 1.19-1.33x (baseline 1.23-1.70x,
-1.63-1.67x, 1.01-1.05x). tiktoken itself is fastest on o200k (3.3-3.8 us per line against 4.2-9 us
-for gpt2 and cl100k), which is why o200k's ratios are the lowest; the lead's quiet-machine figures
-decide. Calling the compiled overload without the dispatcher would need Numba internals
-(`Dispatcher.overloads`), which the project does not use.
+End to end (tiktoken's time / ours, medians of 9 alternating rounds in one process, two runs at load
+0.5-0.9, the commit before these changes run in between): lines gpt2 1.31-1.32x, cl100k 1.57-1.58x,
+o200k 0.98-0.99x (before: 0.85-0.98x, 0.89-0.90x, 0.64-0.65x); paragraphs 2.10-2.15x, 1.91-1.98x,
+1.27-1.34x (before: 1.26-1.36x, 1.30-1.33x, 0.89-0.92x); whole file 1.74-2.58x, 2.35-2.40x,
+1.55-1.65x (before: 1.82-2.10x, 2.08-2.17x, 1.32-1.37x). tiktoken itself is fastest on o200k (3.3-3.6
+us per line, 3.5-5.7 us for gpt2 and cl100k), which is why o200k's ratios are the lowest; the lead's
+quiet-machine figures decide.
+The fixed cost of a call (o200k, min of 15 rounds of 30k calls): a no-op @njit with the same three
+arguments 425 ns, plus the views of the blob 555 ns, `encode_one` on an empty text 735 ns (the table
+sections and scratch slices), on "Hello" 835 ns. Calling the compiled overload without the dispatcher
+would need Numba internals (`Dispatcher.overloads`), which the project does not use.
 """
 
 from __future__ import annotations
