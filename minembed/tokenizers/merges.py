@@ -4,15 +4,19 @@
 encoding; `table.encode_pieces([b"hello", b" world"])` returns [[31373], [995]] (gpt2).
 
 The pair table is a hash table in one int64 array, `pairs`: pairs[0] is the number of hash bits
-B; slot s is pairs[1 + s], either EMPTY_PAIR or one pair packed as
+B, pairs[1] the words per slot, and slot s starts at pairs[2 + pairs[1] * s]. When every id is
+below 2**21 (all real vocabularies) a slot is one word, a pair packed as
 
-    left << 42 | right << 21 | merged        (each id below 2**21, so the word is never negative)
+    left << 42 | right << 21 | merged        key = left << 21 | right
 
-A pair (left, right) starts probing at slot `(key * PAIR_HASH_MULTIPLIER mod 2**64) >> (64 - B)`,
-key = left << 21 | right, and walks forward to the first empty slot; the table has 2**B slots
-(at most half full) plus a tail that the last probes run into, so a probe never wraps.
-One lookup reads one slot in the common case, where the CSR table it replaced (a binary search
-in the row of the left id) took 2-3 cache misses: merging ran 2.6-2.9x faster (issue 15).
+and otherwise (ranks up to 2**31, which Encoding accepts) two words, `left << 32 | right` and
+`merged`. An empty slot's first word is EMPTY_PAIR (-1; a used one is never negative). A pair
+starts probing at slot `(key * PAIR_HASH_MULTIPLIER mod 2**64) >> (64 - B)` and walks forward to
+the first empty slot; the table has 2**B slots (at most half full) plus a tail that the last
+probes run into, so a probe never wraps. One lookup reads one slot in the common case, where the
+CSR table it replaced (a binary search in the row of the left id) took 2-3 cache misses: merging
+ran 2.6-2.9x faster (issue 15). Packed, it takes as much memory as the CSR table did (8.4 MB for
+o200k_base).
 
 >>> table = MergeTable.from_ranks({b"a": 0, b"b": 1, b"ab": 2})
 >>> from minembed.tokenizers.kernels.merge_numpy import pair_rank
@@ -26,23 +30,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PAIR_ID_BITS = 21  # bits per id in a packed pair: ranks must be below 2**21 = 2,097,152
+PAIR_ID_BITS = 21  # bits per id in a one-word slot: every id below 2**21 = 2,097,152
 PAIR_ID_MASK = (1 << PAIR_ID_BITS) - 1
 PAIR_HASH_MULTIPLIER = 0x9E3779B97F4A7C15  # 2**64 / golden ratio (Fibonacci hashing); the top bits mix every bit
+PAIR_HEADER = 2  # pairs[0]: hash bits, pairs[1]: words per slot
 EMPTY_PAIR = -1
 
 
 def pair_home(keys: np.ndarray, bits: int) -> np.ndarray:
-    """The first slot each packed key (left << 21 | right, int64) probes, in a table of 2**bits slots."""
+    """The first slot each key (int64, as in the module docstring) probes, in a table of 2**bits slots."""
     with np.errstate(over="ignore"):
         product = keys.astype(np.uint64) * np.uint64(PAIR_HASH_MULTIPLIER)
     return (product >> np.uint64(64 - bits)).astype(np.int64)
 
 
 def pair_table(lefts: np.ndarray, rights: np.ndarray, merged: np.ndarray) -> np.ndarray:
-    """The packed pair table (see the module docstring) of (lefts[i], rights[i]) -> merged[i], all (M,) int64."""
+    """The pair table (see the module docstring) of (lefts[i], rights[i]) -> merged[i], all (M,) int64."""
     bits = max(4, int(2 * len(lefts)).bit_length())  # 2**bits > 2 M: at most half full
-    keys = (lefts << PAIR_ID_BITS) | rights
+    largest = max((int(a.max()) for a in (lefts, rights, merged) if len(a)), default=0)
+    words = 1 if largest <= PAIR_ID_MASK else 2
+    keys = (lefts << PAIR_ID_BITS) | rights if words == 1 else (lefts << 32) | rights
     home = pair_home(keys, bits)
     order = np.argsort(home, kind="stable")
     home, keys, merged = home[order], keys[order], merged[order]
@@ -52,9 +59,14 @@ def pair_table(lefts: np.ndarray, rights: np.ndarray, merged: np.ndarray) -> np.
     index = np.arange(len(keys), dtype=np.int64)
     slot = np.maximum.accumulate(home - index) + index if len(keys) else index
     n_slots = max(1 << bits, int(slot[-1]) + 2 if len(keys) else 0)  # + 2: an empty slot after the last entry
-    pairs = np.full(1 + n_slots, EMPTY_PAIR, dtype=np.int64)
+    pairs = np.full(PAIR_HEADER + words * n_slots, EMPTY_PAIR, dtype=np.int64)
     pairs[0] = bits
-    pairs[1 + slot] = (keys << PAIR_ID_BITS) | merged
+    pairs[1] = words
+    if words == 1:
+        pairs[PAIR_HEADER + slot] = (keys << PAIR_ID_BITS) | merged
+    else:
+        pairs[PAIR_HEADER + 2 * slot] = keys
+        pairs[PAIR_HEADER + 2 * slot + 1] = merged
     return pairs
 
 
@@ -63,7 +75,7 @@ class MergeTable:
     """Integer form of the mergeable ranks, as the kernels in `minembed.tokenizers.kernels.merge` expect.
 
     byte_ranks (256,) int64: id of each single byte (-1 if missing);
-    pairs (1 + S,) int64: (left id, right id) -> id of the concatenation, the hash table of `pair_table`.
+    pairs (2 + S,) int64: (left id, right id) -> id of the concatenation, the hash table of `pair_table`.
     """
 
     byte_ranks: np.ndarray
@@ -75,12 +87,6 @@ class MergeTable:
 
         Example: with tokens a=0, b=1, ab=2, abb=3: (0, 1) -> 2, (2, 1) -> 3 and (0, 4) -> 3 if bb=4.
         """
-        largest = max(mergeable_ranks.values(), default=0)
-        if largest > PAIR_ID_MASK:
-            raise ValueError(
-                f"mergeable_ranks: the largest rank is {largest}, but the merge table packs ids in "
-                f"{PAIR_ID_BITS} bits (ranks up to {PAIR_ID_MASK}); renumber the tokens densely from 0"
-            )
         get = mergeable_ranks.get
         lefts: list[int] = []
         rights: list[int] = []

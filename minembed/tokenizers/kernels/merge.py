@@ -14,7 +14,7 @@ Array contract (the wrapper in `minembed.tokenizers.merges` builds and checks th
     data (B,) uint8           the bytes of all pieces, concatenated
     piece_offsets (P+1,) int64  piece p is data[piece_offsets[p]:piece_offsets[p+1]]
     byte_ranks (256,) int64     id of each single byte, -1 if that byte is not a token
-    pairs (1 + S,) int64        the pair table (`merges.pair_table`)
+    pairs (2 + S,) int64        the pair table (`merges.pair_table`)
     out_ids (B,) int64          written: the ids of all pieces, concatenated (-1: byte not a token)
     out_offsets (P+1,) int64    written: piece p's ids are out_ids[out_offsets[p]:out_offsets[p+1]]
 
@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from minembed.tokenizers.merges import PAIR_HASH_MULTIPLIER, PAIR_ID_BITS, PAIR_ID_MASK
+from minembed.tokenizers.merges import PAIR_HASH_MULTIPLIER, PAIR_HEADER, PAIR_ID_BITS, PAIR_ID_MASK
 
 # Pieces up to this many bytes use the quadratic scan; longer ones the heap.
 _SMALL = 64
@@ -55,15 +55,26 @@ def pair_rank(pairs, left, right):
     """The id of the token left+right, or -1 if that concatenation is not a token."""
     if left < 0 or right < 0:
         return -1
-    key = (left << PAIR_ID_BITS) | right
-    s = 1 + np.int64((np.uint64(key) * np.uint64(PAIR_HASH_MULTIPLIER)) >> np.uint64(64 - pairs[0]))
+    shift = np.uint64(64 - pairs[0])
+    if pairs[1] == 1:  # one word per slot: left << 42 | right << 21 | merged
+        key = (left << PAIR_ID_BITS) | right
+        at = PAIR_HEADER + np.int64((np.uint64(key) * np.uint64(PAIR_HASH_MULTIPLIER)) >> shift)
+        while True:
+            word = pairs[at]
+            if word < 0:  # an empty slot: the pair is not in the table
+                return -1
+            if (word >> PAIR_ID_BITS) == key:
+                return word & PAIR_ID_MASK
+            at += 1
+    key = (left << 32) | right  # two words per slot: the key, then the merged id
+    at = PAIR_HEADER + 2 * np.int64((np.uint64(key) * np.uint64(PAIR_HASH_MULTIPLIER)) >> shift)
     while True:
-        word = pairs[s]
-        if word < 0:  # an empty slot: the pair is not in the table
+        word = pairs[at]
+        if word < 0:
             return -1
-        if (word >> PAIR_ID_BITS) == key:
-            return word & PAIR_ID_MASK
-        s += 1
+        if word == key:
+            return pairs[at + 1]
+        at += 2
 
 
 @njit(cache=True, nogil=True)

@@ -6,20 +6,25 @@ on short inputs only. The tests run it against the Numba kernel.
 
 from __future__ import annotations
 
-from minembed.tokenizers.merges import PAIR_HASH_MULTIPLIER, PAIR_ID_BITS, PAIR_ID_MASK
+from minembed.tokenizers.merges import EMPTY_PAIR, PAIR_HASH_MULTIPLIER, PAIR_HEADER, PAIR_ID_BITS, PAIR_ID_MASK
 
 
 def pair_rank(pairs, left, right):
     """The id of the token left+right, or -1 if that concatenation is not a token (a probe of `pairs`)."""
     if left < 0 or right < 0:
         return -1
-    key = (int(left) << PAIR_ID_BITS) | int(right)
-    slot = 1 + (((key * PAIR_HASH_MULTIPLIER) % 2**64) >> (64 - int(pairs[0])))  # `merges.pair_home`
-    while pairs[slot] >= 0:  # up to the first empty slot
-        if int(pairs[slot]) >> PAIR_ID_BITS == key:
-            return int(pairs[slot]) & PAIR_ID_MASK
+    bits, words = int(pairs[0]), int(pairs[1])
+    key = (int(left) << PAIR_ID_BITS) | int(right) if words == 1 else (int(left) << 32) | int(right)
+    slot = ((key * PAIR_HASH_MULTIPLIER) % 2**64) >> (64 - bits)  # `merges.pair_home`
+    while True:
+        first = int(pairs[PAIR_HEADER + words * slot])
+        if first == EMPTY_PAIR:
+            return -1
+        if words == 1 and first >> PAIR_ID_BITS == key:
+            return first & PAIR_ID_MASK
+        if words == 2 and first == key:
+            return int(pairs[PAIR_HEADER + 2 * slot + 1])
         slot += 1
-    return -1
 
 
 def bpe_merge(piece: bytes, byte_ranks, pairs) -> list[int]:
