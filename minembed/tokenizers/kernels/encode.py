@@ -18,9 +18,11 @@ Twin: `encode_numpy.py` (regex, dicts and the pure-Python merge).
 
 Performance notes (2 shared cores; War and Peace, 3.2 MB, gpt2: 726k pieces, 47k of them not
 tokens, 14k distinct): split 17 ms, token lookups 14 ms, `seen` 2 ms, merging the 14k
-distinct pieces 12 ms, writing ids 2 ms; then `tolist()` in the wrapper 15 ms. End to end
+distinct pieces 12 ms (about 6 ms since the pair table is a hash table: 0.44-0.51 us a piece,
+issue 15), writing ids 2 ms; then `tolist()` in the wrapper 15 ms. End to end
 that is 1.2-2.5x tiktoken's encode_ordinary on the shared corpora, single-threaded (the
 regex engine: 0.2-0.6x).
+- A one-byte piece that is a token skips the token table (`byte_ranks`; see the short-text notes).
 - Merging each distinct piece once per call (`seen`) cut the merge time by 3x here; there is
   no cache across calls, so there is no state to share between threads.
 - subtle: no array may be reassigned inside a hot loop -- `_find_or_add_seen` growing its
@@ -29,7 +31,8 @@ regex engine: 0.2-0.6x).
 - Loops live in plain `@njit` functions called once per chunk (a call costs nothing at that
   rate); small loop-free helpers are plain functions too.
 - Ids are written as uint32 (tiktoken's `encode_to_numpy` dtype); one `tolist()` in the
-  wrapper is cheaper than any per-piece Python work.
+  wrapper is cheaper than any per-piece Python work. int64 ids would not make `tolist()`
+  cheaper end to end (1.6 MB, o200k: 58.7-61.0 ms for uint32, 59.0-60.5 ms for int64).
 - `nogil=True`: `NumbaEncoder.encode_many` runs parts of a batch on two threads (see there).
 
 Short texts (issue 15; 2 shared cores, so only ratios from one run count). A loop of encode_ordinary
@@ -55,13 +58,16 @@ and cl100k_base spend the same. The splitter is bound by branches whose outcome 
 (an ASCII fast path for the o200k letter classes gained <= 5%, within the noise, and was dropped);
 a table keyed by the packed bytes of pieces up to 7 bytes (one slot read, no FNV loop) was slower
 than `_probe` (1.3-1.4x the time), so the lookup stays as it is.
+A piece of one byte that is a token (13-20% of the pieces: spaces, punctuation, newlines) takes its
+id from `byte_ranks`, skipping the hash and the probe: 1-10% per call in 11 of 12 side-by-side
+comparisons (lines and paragraphs, gpt2 and o200k, three runs).
 End to end (tiktoken's time / ours, medians of 9 alternating rounds in one process, two runs at load
-0.5-0.9, the commit before these changes run in between): lines gpt2 1.31-1.32x, cl100k 1.57-1.58x,
-o200k 0.98-0.99x (before: 0.85-0.98x, 0.89-0.90x, 0.64-0.65x); paragraphs 2.10-2.15x, 1.91-1.98x,
-1.27-1.34x (before: 1.26-1.36x, 1.30-1.33x, 0.89-0.92x); whole file 1.74-2.58x, 2.35-2.40x,
-1.55-1.65x (before: 1.82-2.10x, 2.08-2.17x, 1.32-1.37x). tiktoken itself is fastest on o200k (3.3-3.6
-us per line, 3.5-5.7 us for gpt2 and cl100k), which is why o200k's ratios are the lowest; the lead's
-quiet-machine figures decide.
+0.9-1.0, the commit before these changes run in between; tiktoken's own times moved by up to 2x
+between processes): lines gpt2 1.38-1.61x, cl100k 1.67-1.68x, o200k 1.14-1.21x (before: 0.80-0.84x,
+0.94-1.05x, 0.62-0.65x); paragraphs 2.02-2.08x, 2.34-2.42x, 1.31-1.52x (before: 1.21-1.54x,
+1.20-1.36x, 0.89-0.95x); whole file 2.22-2.65x, 2.98-3.26x, 1.93-1.98x (before: 2.02-2.41x,
+2.09-2.38x, 1.52-1.61x). tiktoken itself is fastest on o200k per call, which is why o200k's ratios
+are the lowest; the lead's quiet-machine figures decide.
 The fixed cost of a call (o200k, min of 15 rounds of 30k calls): a no-op @njit with the same three
 arguments 425 ns, plus the views of the blob 555 ns, `encode_one` on an empty text 735 ns (the table
 sections and scratch slices), on "Hello" 835 ns. Calling the compiled overload without the dispatcher
