@@ -39,11 +39,13 @@ def tiny_encoder(pattern: int) -> NumbaEncoder:
 
 
 def run_encode_one(module, enc: NumbaEncoder, text: str) -> tuple[list[int], int]:
-    data = np.frombuffer(_utf8(text), dtype=np.uint8)
-    out = np.full(len(data) + 1, -7, dtype=np.int64)
-    n_ids, n_last = module.encode_one(data, enc.tables, enc.tokens.arena, enc.classes, out)
-    assert (out[n_ids:] == -7).all()  # nothing written past the ids
-    return out[:n_ids].tolist(), int(n_last)
+    data = _utf8(text)
+    n = len(data)
+    scratch = np.full(3 * n + 2 * encode.SCRATCH_PER_MERGE + 1, -7, dtype=np.int64)
+    n_ids = module.encode_one(data, enc.blob, scratch)
+    # The ids and the piece ends take scratch[:2 n], the merge scratch the back: nothing lands in between.
+    assert (scratch[2 * n : 3 * n] == -7).all()
+    return scratch[:n_ids].tolist(), int(scratch[-1])
 
 
 @pytest.fixture(scope="module", params=NAMES)
@@ -66,6 +68,11 @@ def test_packed_tables_hold_the_same_arrays():
     for k, name in enumerate(encode.TABLE_SECTIONS):
         source = getattr(tokens, name) if hasattr(tokens, name) else getattr(merges, name)
         assert enc.tables[enc.tables[1 + k] : enc.tables[2 + k]].tolist() == source.tolist(), name
+    # encode_one's blob: the tables' bytes, then the character classes, then the token bytes.
+    assert np.shares_memory(enc.tables, enc.blob)
+    at = enc.tables.nbytes
+    assert (enc.blob[at : at + enc.classes.nbytes].view(np.uint16) == enc.classes).all()
+    assert enc.blob[at + enc.classes.nbytes :].tobytes() == tokens.arena.tobytes()
 
 
 @given(text=texts)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import minembed
+from minembed.text.patterns import GPT2_SPLIT_PATTERN
 from minembed.tokenizers.kernels import merge, merge_numpy
 from minembed.tokenizers.merges import MergeTable
+from reference import tiktoken_ref
 from reference.tiktoken_ref import get_encoding as tiktoken_encoding
 
 KERNELS = {"numba": merge.bpe_encode_pieces, "python": merge_numpy.bpe_encode_pieces}
@@ -27,17 +31,15 @@ def test_pair_table_by_hand():
     ranks = {b"a": 0, b"b": 1, b"ab": 2, b"abb": 3, b"bb": 4}
     table = MergeTable.from_ranks(ranks)
     # abb splits as ab+b and as a+bb: both pairs lead to it.
-    pairs = {}
-    for left in range(len(table.row_ptr) - 1):
-        for k in range(table.row_ptr[left], table.row_ptr[left + 1]):
-            pairs[(left, int(table.right_ids[k]))] = int(table.merged_ids[k])
+    assert table.pairs[1] == 1  # small ids: one packed word per slot
+    words = table.pairs[2:][table.pairs[2:] >= 0]
+    pairs = {(int(w) >> 42, (int(w) >> 21) & 0x1FFFFF): int(w) & 0x1FFFFF for w in words}
     assert pairs == {(0, 1): 2, (2, 1): 3, (0, 4): 3, (1, 1): 4}
     for lookup in (merge.pair_rank, merge_numpy.pair_rank):
-        args = (table.row_ptr, table.right_ids, table.merged_ids)
-        assert lookup(*args, 0, 1) == 2
-        assert lookup(*args, 0, 4) == 3
-        assert lookup(*args, 1, 0) == -1
-        assert lookup(*args, -1, 1) == -1
+        assert lookup(table.pairs, 0, 1) == 2
+        assert lookup(table.pairs, 0, 4) == 3
+        assert lookup(table.pairs, 1, 0) == -1
+        assert lookup(table.pairs, -1, 1) == -1
     assert table.byte_ranks[ord("a")] == 0 and table.byte_ranks[ord("c")] == -1
 
 
@@ -129,3 +131,44 @@ def test_flat_output_layout():
     assert ids.dtype == np.int64 and offsets.dtype == np.int64
     assert ids.tolist() == [256, ord("b"), ord("a"), ord("a")]
     assert offsets.tolist() == [0, 1, 3, 4]
+
+
+@given(merged=small_vocab, spread=st.sampled_from([1, 1 << 22]))
+def test_pair_lookup_finds_every_pair_and_nothing_else(merged, spread):
+    """The hash table holds exactly the pairs whose concatenation is a token, found by kernel and twin alike.
+
+    spread: the gap between the ranks of the merged tokens; 1 << 22 makes ranks above 2**21, which
+    take the two-word slots."""
+    ranks = {bytes([b]): b for b in range(256)}
+    for k, token in enumerate(merged):
+        ranks[token] = 256 + k * spread
+    table = MergeTable.from_ranks(ranks)
+    if spread == 1:
+        assert table.pairs[1] == 1  # small ids: one packed word per slot (large ones in a pair take two)
+    ids = sorted({ranks[bytes([b])] for b in b"abcd"} | set(ranks.values()) - set(range(256)))
+    id_to_bytes = {i: t for t, i in ranks.items()}
+    for left in ids:
+        for right in ids:
+            expected = ranks.get(id_to_bytes[left] + id_to_bytes[right], -1)
+            assert merge.pair_rank(table.pairs, left, right) == expected
+            assert merge_numpy.pair_rank(table.pairs, left, right) == expected
+    pieces = [b"abcabc", b"aabbcc", b"cba" * 30]  # the last one takes the heap path
+    assert table.encode_pieces(pieces, kernel=merge.bpe_encode_pieces) == table.encode_pieces(
+        pieces, kernel=merge_numpy.bpe_encode_pieces
+    )
+
+
+def test_ranks_above_two_million_match_tiktoken(tmp_path):
+    """Ranks up to 2**31 are allowed: the pair table then takes two words per slot, on both engines' paths."""
+    ranks = {bytes([b]): b for b in range(256)}
+    for k, token in enumerate([b"th", b"the", b" t", b" th", b" the", b"he", b"er", b"ere", b" w"]):
+        ranks[token] = (1 << 30) + 7 * k
+    path = tmp_path / "wide.tiktoken"
+    path.write_text("".join(f"{base64.b64encode(t).decode()} {r}\n" for t, r in ranks.items()))
+    ours = minembed.Encoding("wide", pat_str=GPT2_SPLIT_PATTERN, mergeable_ranks=ranks, special_tokens={})
+    theirs = tiktoken_ref.encoding_from_file(path, GPT2_SPLIT_PATTERN, {})
+    assert ours._table.pairs[1] == 2
+    texts = ["there the other", "where there were three", "th" * 50, ""]
+    for text in texts:
+        assert ours.encode_ordinary(text) == theirs.encode_ordinary(text), text
+    assert ours.encode_ordinary_batch(texts) == theirs.encode_ordinary_batch(texts)

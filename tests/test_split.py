@@ -253,9 +253,7 @@ def run_encode(module, enc: NumbaEncoder, texts: list[str]):
         t.ranks,
         t.hashes,
         m.byte_ranks,
-        m.row_ptr,
-        m.right_ids,
-        m.merged_ids,
+        m.pairs,
         out_ids,
         out_text_ends,
     )

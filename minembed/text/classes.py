@@ -28,6 +28,7 @@ FOLD_MASK = 0xF
 UPPER = 0x100  # [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]
 LOWER = 0x200  # [\p{Ll}\p{Lm}\p{Lo}\p{M}]
 CONTRACTION_LETTERS = "sdmtlver"  # fold codes 1..8
+N_CODE_POINTS = 0x110000  # entries of the table: every code point
 
 _CLASS_PATTERNS = (
     (LETTER, r"\p{L}+"),
@@ -44,10 +45,10 @@ def char_classes() -> np.ndarray:
 
     Built in about 0.2 s, once per process.
     """
-    code_points = np.arange(0x110000, dtype=np.uint32)
+    code_points = np.arange(N_CODE_POINTS, dtype=np.uint32)
     code_points[0xD800:0xE000] = 0  # surrogates cannot occur in UTF-8 text
     every_char = code_points.tobytes().decode("utf-32-le")
-    classes = np.zeros(0x110000, dtype=np.uint16)
+    classes = np.zeros(N_CODE_POINTS, dtype=np.uint16)
     for flag, pat in _CLASS_PATTERNS:
         for m in regex.finditer(pat, every_char):
             classes[m.start() : m.end()] |= flag

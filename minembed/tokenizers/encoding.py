@@ -208,7 +208,7 @@ class Encoding:
                 data = text.encode("utf-8")
             except UnicodeEncodeError:
                 data = _replace_surrogates(text).encode("utf-8")
-            return engine.encode_one(data)[0]
+            return engine.encode_ids(data)
         self._check_text(text)
         try:
             return self._encode_ordinary(text)[0]

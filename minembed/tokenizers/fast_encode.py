@@ -6,8 +6,9 @@ o200k_base, GPT-4; never decided by an encoding's name), and None for any other 
 which keeps using the `regex` module. The encoder splits with the matchers of
 `minembed.text.kernels.split`, looks each piece up in a hash table of the token bytes, and
 BPE-merges the rest, all in one Numba call per batch of texts (`tokenizers.kernels.encode`).
-A short text takes `encode_one` instead, a kernel made for a low cost per call (few arguments,
-a per-thread output buffer); `encode_many` spreads a batch over two threads.
+A short text takes `encode_one` instead, a kernel made for a low cost per call (three arguments:
+the text's bytes, one blob of every table, a per-thread scratch); `encode_many` spreads a batch over
+two threads.
 
 >>> ranks = {b"a": 0, b"b": 1, b"ab": 2, b" ": 3}
 >>> enc = NumbaEncoder.for_pattern(GPT2_SPLIT_PATTERN, ranks, MergeTable.from_ranks(ranks))
@@ -32,7 +33,7 @@ from minembed.tokenizers.merges import MergeTable
 
 __all__ = ["GPT2_SPLIT_PATTERN", "MergeTable", "NumbaEncoder", "TokenTable"]
 
-# Texts up to this many UTF-8 bytes take `encode_one` (a per-thread output buffer, no `seen`
+# Texts up to this many UTF-8 bytes take `encode_one` (a per-thread scratch buffer, no `seen`
 # table); longer ones `encode_texts`, whose `seen` table merges each distinct piece once. The two
 # kernels alone took the same time (0.9-1.15x, noise) on 1-32 kB pieces of War and Peace.
 SHORT_TEXT_BYTES = 1 << 13
@@ -70,31 +71,47 @@ class TokenTable:
         return cls(slots=slots, arena=arena, starts=starts, ranks=ranks, hashes=hashes)
 
 
+def pack_blob(tables: np.ndarray, classes: np.ndarray, arena: np.ndarray) -> np.ndarray:
+    """The (B,) uint8 blob that `kernels.encode.encode_one` reads: the bytes of tables (T,) int64, of the
+    character classes (N_CODE_POINTS,) uint16 and of the token bytes arena (A,) uint8, in that order.
+
+    tables[1 + len(TABLE_SECTIONS)] must be T (the kernel finds the classes with it). The blob is
+    writable: Numba's dispatcher types a read-only array argument on a slower path.
+    """
+    parts = (tables.view(np.uint8), classes.view(np.uint8), arena)
+    blob = np.empty(sum(p.shape[0] for p in parts), dtype=np.uint8)
+    at = 0
+    for p in parts:
+        blob[at : at + p.shape[0]] = p
+        at += p.shape[0]
+    return blob
+
+
 class NumbaEncoder:
     """Encodes UTF-8 texts with one of the Numba matchers; holds the tables, immutable, thread-safe.
 
-    The tables live in one int64 array (`tables`, see `kernels.encode.TABLE_SECTIONS`) plus the
-    token bytes (`tokens.arena`); `tokens` and `merges` are views into it. Each thread gets its
-    own output buffer for `encode_one` (threading.local), so an encoder can be shared.
+    The tables live in one int64 array (`tables`, see `kernels.encode.TABLE_SECTIONS`), which is the
+    front of one uint8 array (`blob`, see `pack_blob`) that also holds the character classes and the
+    token bytes; `tokens`, `merges` and `tables` are views into it. Each thread gets its own scratch
+    buffer for `encode_one` (threading.local), so an encoder can be shared.
     """
 
     def __init__(self, pattern: int, tokens: TokenTable, merges: MergeTable) -> None:
         self.pattern = pattern
         self.classes = char_classes()
-        sections = [
-            tokens.slots, tokens.starts, tokens.ranks, tokens.hashes,
-            merges.byte_ranks, merges.row_ptr, merges.right_ids, merges.merged_ids,
-        ]  # fmt: skip
+        sections = [tokens.slots, tokens.starts, tokens.ranks, tokens.hashes, merges.byte_ranks, merges.pairs]
         header = 2 + len(sections)
         bounds = np.cumsum([header] + [len(a) for a in sections])
-        self.tables = np.empty(bounds[-1], dtype=np.int64)
-        self.tables[0] = pattern
-        self.tables[1:header] = bounds
-        views = []
+        tables = np.empty(bounds[-1], dtype=np.int64)
+        tables[0] = pattern
+        tables[1:header] = bounds
         for a, lo, hi in zip(sections, bounds[:-1], bounds[1:]):
-            self.tables[lo:hi] = a
-            views.append(self.tables[lo:hi])
-        self.tokens = TokenTable(views[0], tokens.arena, *views[1:4])
+            tables[lo:hi] = a
+        self.blob = pack_blob(tables, self.classes, tokens.arena)
+        self.tables = self.blob[: tables.nbytes].view(np.int64)
+        views = [self.tables[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
+        arena = self.blob[tables.nbytes + self.classes.nbytes :]
+        self.tokens = TokenTable(views[0], arena, *views[1:4])
         self.merges = MergeTable(*views[4:])
         self._scratch = threading.local()
 
@@ -111,12 +128,29 @@ class NumbaEncoder:
         if len(text) > SHORT_TEXT_BYTES:
             ids, _, n_last = self.encode([text])
             return ids.tolist(), n_last
-        out = getattr(self._scratch, "out", None)
-        if out is None:  # first call on this thread
-            out = self._scratch.out = np.empty(SHORT_TEXT_BYTES, dtype=np.int64)
-        data = np.frombuffer(text, dtype=np.uint8)
-        n_ids, n_last = kernels.encode_one(data, self.tables, self.tokens.arena, self.classes, out)
-        return out[:n_ids].tolist(), n_last
+        try:
+            scratch, ids = self._scratch.buffers
+        except AttributeError:  # first call on this thread
+            scratch, ids = self._new_scratch()
+        n_ids = kernels.encode_one(text, self.blob, scratch)
+        return ids[:n_ids].tolist(), int(scratch[-1])
+
+    def encode_ids(self, text: bytes) -> list[int]:
+        """The ids of one valid UTF-8 text (`encode_one` without the count of the last piece's ids)."""
+        if len(text) > SHORT_TEXT_BYTES:
+            return self.encode([text])[0].tolist()
+        try:
+            scratch, ids = self._scratch.buffers
+        except AttributeError:  # first call on this thread
+            scratch, ids = self._new_scratch()
+        return ids[: kernels.encode_one(text, self.blob, scratch)].tolist()
+
+    def _new_scratch(self) -> tuple[np.ndarray, memoryview]:
+        """This thread's scratch buffer for `kernels.encode_one`, and a memoryview of it (on which slicing and
+        `tolist()` cost ~100 ns less than on the array: a loop over short lines calls them once per line)."""
+        scratch = np.empty(2 * SHORT_TEXT_BYTES + 2 * kernels.SCRATCH_PER_MERGE + 1, dtype=np.int64)
+        self._scratch.buffers = (scratch, memoryview(scratch))
+        return self._scratch.buffers
 
     def encode_many(self, texts: list[bytes], threads: int = 1) -> list[list[int]]:
         """The ids of each valid UTF-8 text, in order, on 1 or 2 threads (this one and a helper)."""
@@ -171,9 +205,7 @@ class NumbaEncoder:
             t.ranks,
             t.hashes,
             m.byte_ranks,
-            m.row_ptr,
-            m.right_ids,
-            m.merged_ids,
+            m.pairs,
             out_ids,
             out_text_ends,
         )

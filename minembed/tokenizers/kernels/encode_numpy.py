@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minembed.text.classes import N_CODE_POINTS
 from minembed.text.kernels import split_numpy
 from minembed.text.kernels.hash_numpy import piece_hash, slot_table
 from minembed.tokenizers.kernels import merge_numpy
@@ -42,9 +43,7 @@ def encode_texts(
     ranks,
     hashes,
     byte_ranks,
-    row_ptr,
-    right_ids,
-    merged_ids,
+    pairs,
     out_ids,
     out_text_ends,
 ):
@@ -65,7 +64,7 @@ def encode_texts(
             if piece in token_ids:
                 ids = [token_ids[piece]]
             else:
-                ids = merge_numpy.bpe_merge(piece, byte_ranks, row_ptr, right_ids, merged_ids)
+                ids = merge_numpy.bpe_merge(piece, byte_ranks, pairs)
             out_ids[n_out : n_out + len(ids)] = np.array(ids, dtype=np.int64).astype(np.uint32)
             n_out += len(ids)
             n_last = len(ids)
@@ -75,12 +74,20 @@ def encode_texts(
     return n_last
 
 
-TABLE_SECTIONS = ("slots", "starts", "ranks", "hashes", "byte_ranks", "row_ptr", "right_ids", "merged_ids")
+TABLE_SECTIONS = ("slots", "starts", "ranks", "hashes", "byte_ranks", "pairs")
 
 
-def encode_one(data, tables, arena, classes, out_ids):
-    """Encode one UTF-8 text into out_ids (>= N,) int64; returns (ids written, ids of the last piece)."""
+def encode_one(data, blob, scratch):
+    """Encode one UTF-8 text (bytes) into scratch[:count]; returns count, scratch[-1] = ids of the last piece.
+
+    blob: the packed tables, character classes and token bytes (`fast_encode.pack_blob`).
+    """
+    n_words = int(blob[: 8 * (2 + len(TABLE_SECTIONS))].view(np.int64)[1 + len(TABLE_SECTIONS)])
+    tables = blob[: 8 * n_words].view(np.int64)
+    classes = blob[8 * n_words : 8 * n_words + 2 * N_CODE_POINTS].view(np.uint16)
+    arena = blob[8 * n_words + 2 * N_CODE_POINTS :]
     section = {name: tables[tables[1 + k] : tables[2 + k]] for k, name in enumerate(TABLE_SECTIONS)}
+    data = np.frombuffer(data, dtype=np.uint8)
     out_text_ends = np.zeros(1, dtype=np.int64)
     ids = np.empty(max(1, len(data)), dtype=np.uint32)
     n_last = encode_texts(
@@ -94,12 +101,11 @@ def encode_one(data, tables, arena, classes, out_ids):
         section["ranks"],
         section["hashes"],
         section["byte_ranks"],
-        section["row_ptr"],
-        section["right_ids"],
-        section["merged_ids"],
+        section["pairs"],
         ids,
         out_text_ends,
     )
     n_ids = int(out_text_ends[0])
-    out_ids[:n_ids] = ids[:n_ids]
-    return n_ids, n_last
+    scratch[:n_ids] = ids[:n_ids]
+    scratch[-1] = n_last
+    return n_ids

@@ -7,26 +7,29 @@ token, and "the rank of the concatenation" is a lookup in a pair table:
 
     (left id, right id) -> merged id      (the merged id *is* its rank)
 
-stored as a CSR matrix: the pairs with left id L are `right_ids[row_ptr[L]:row_ptr[L+1]]`,
-sorted, with the merged ids alongside in `merged_ids`. A lookup is a binary search in a row
-of about 5 entries. NumPy/pure-Python twin: `merge_numpy.py`.
+stored as a hash table of packed int64 words, `pairs` (layout and hash: `minembed.tokenizers.merges`).
+A lookup usually reads one slot. NumPy/pure-Python twin: `merge_numpy.py`.
 
 Array contract (the wrapper in `minembed.tokenizers.merges` builds and checks these):
     data (B,) uint8           the bytes of all pieces, concatenated
     piece_offsets (P+1,) int64  piece p is data[piece_offsets[p]:piece_offsets[p+1]]
     byte_ranks (256,) int64     id of each single byte, -1 if that byte is not a token
-    row_ptr (V+1,) int64, right_ids (M,) int64, merged_ids (M,) int64   the pair table
+    pairs (2 + S,) int64        the pair table (`merges.pair_table`)
     out_ids (B,) int64          written: the ids of all pieces, concatenated (-1: byte not a token)
     out_offsets (P+1,) int64    written: piece p's ids are out_ids[out_offsets[p]:out_offsets[p+1]]
 
 Performance notes (2 shared cores; benchmarks/bench_encode.py and ad-hoc timings):
 - War and Peace (3.2 MB) with gpt2 has 26,333 distinct pieces, of which 13,978 are not a token
-  themselves; this kernel merges all of them in one call in about 14 ms (~1 us a piece, packing
-  included). On the `regex` path (custom patterns) end-to-end encode spends 60-70% of its time
+  themselves; this kernel merged all of them in one call in about 14 ms (~1 us a piece, packing
+  included) with the CSR pair table. The hash table now in its place (issue 15) merges the
+  pieces that are not tokens (8 bytes on average) in 440-510 ns each instead of 1.25-1.32 us,
+  for gpt2, cl100k_base and o200k_base alike (the CSR binary search in the huge rows of the
+  single bytes missed the cache 2-3 times per lookup).
+- On the `regex` path (custom patterns) end-to-end encode spends 60-70% of its time
   in `regex.findall`, about 0.5x tiktoken; the registered patterns therefore go through
   `encode.py`, which splits in Numba too and calls `bpe_encode_pieces` from this module
   (1.3-2.3x tiktoken).
-- "x" * 1_000_000 (one 1 MB piece): about 0.25 s here, tiktoken 0.17 s.
+- "x" * 1_000_000 (one 1 MB piece, o200k_base): 0.34-0.41 s here, tiktoken 0.46-0.56 s (load 2).
 - Short pieces (the common case: English words are < 16 bytes) use a quadratic scan over a
   small array of parts, which beats any heap at that size.
 - Long pieces (> _SMALL bytes) use a linked list of parts plus a binary min-heap keyed by
@@ -41,36 +44,47 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from minembed.tokenizers.merges import PAIR_HASH_MULTIPLIER, PAIR_HEADER, PAIR_ID_BITS, PAIR_ID_MASK
+
 # Pieces up to this many bytes use the quadratic scan; longer ones the heap.
 _SMALL = 64
 
 
 @njit(cache=True, nogil=True)
-def pair_rank(row_ptr, right_ids, merged_ids, left, right):
+def pair_rank(pairs, left, right):
     """The id of the token left+right, or -1 if that concatenation is not a token."""
-    if left < 0 or right < 0 or left + 1 >= row_ptr.shape[0]:
+    if left < 0 or right < 0:
         return -1
-    lo = row_ptr[left]
-    hi = row_ptr[left + 1]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if right_ids[mid] < right:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < row_ptr[left + 1] and right_ids[lo] == right:
-        return merged_ids[lo]
-    return -1
+    shift = np.uint64(64 - pairs[0])
+    if pairs[1] == 1:  # one word per slot: left << 42 | right << 21 | merged
+        key = (left << PAIR_ID_BITS) | right
+        at = PAIR_HEADER + np.int64((np.uint64(key) * np.uint64(PAIR_HASH_MULTIPLIER)) >> shift)
+        while True:
+            word = pairs[at]
+            if word < 0:  # an empty slot: the pair is not in the table
+                return -1
+            if (word >> PAIR_ID_BITS) == key:
+                return word & PAIR_ID_MASK
+            at += 1
+    key = (left << 32) | right  # two words per slot: the key, then the merged id
+    at = PAIR_HEADER + 2 * np.int64((np.uint64(key) * np.uint64(PAIR_HASH_MULTIPLIER)) >> shift)
+    while True:
+        word = pairs[at]
+        if word < 0:
+            return -1
+        if word == key:
+            return pairs[at + 1]
+        at += 2
 
 
 @njit(cache=True, nogil=True)
-def _merge_short(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, parts, ranks, out_ids, n_out):
+def _merge_short(data, start, stop, byte_ranks, pairs, parts, ranks, out_ids, n_out):
     """Merge one short piece with a quadratic scan; append its ids to out_ids at n_out."""
     m = stop - start
     for i in range(m):
         parts[i] = byte_ranks[data[start + i]]
     for i in range(m - 1):
-        ranks[i] = pair_rank(row_ptr, right_ids, merged_ids, parts[i], parts[i + 1])
+        ranks[i] = pair_rank(pairs, parts[i], parts[i + 1])
     while m > 1:
         best = -1
         at = -1
@@ -89,9 +103,9 @@ def _merge_short(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, 
             ranks[j] = ranks[j + 1]
         m -= 1
         if at > 0:
-            ranks[at - 1] = pair_rank(row_ptr, right_ids, merged_ids, parts[at - 1], parts[at])
+            ranks[at - 1] = pair_rank(pairs, parts[at - 1], parts[at])
         if at < m - 1:
-            ranks[at] = pair_rank(row_ptr, right_ids, merged_ids, parts[at], parts[at + 1])
+            ranks[at] = pair_rank(pairs, parts[at], parts[at + 1])
     for i in range(m):
         out_ids[n_out + i] = parts[i]
     return n_out + m
@@ -131,7 +145,7 @@ def _heap_pop(heap, size):
 
 
 @njit(cache=True, nogil=True)
-def _merge_long(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, out_ids, n_out):
+def _merge_long(data, start, stop, byte_ranks, pairs, out_ids, n_out):
     """Merge one long piece with a linked list of parts and a min-heap of candidate merges."""
     n = stop - start
     token = np.empty(n, dtype=np.int64)  # id of the part that starts at byte i (if alive)
@@ -147,7 +161,7 @@ def _merge_long(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, o
         nxt[i] = i + 1 if i + 1 < n else -1
         prv[i] = i - 1
     for i in range(n - 1):
-        r = pair_rank(row_ptr, right_ids, merged_ids, token[i], token[i + 1])
+        r = pair_rank(pairs, token[i], token[i + 1])
         rank[i] = r
         if r >= 0:
             size = _heap_push(heap, size, (r << 32) | i)
@@ -168,14 +182,14 @@ def _merge_long(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, o
         nxt[i] = k
         if k >= 0:
             prv[k] = i
-            rank[i] = pair_rank(row_ptr, right_ids, merged_ids, r, token[k])
+            rank[i] = pair_rank(pairs, r, token[k])
             if rank[i] >= 0:
                 size = _heap_push(heap, size, (rank[i] << 32) | i)
         else:
             rank[i] = -1
         h = prv[i]
         if h >= 0:
-            rank[h] = pair_rank(row_ptr, right_ids, merged_ids, token[h], r)
+            rank[h] = pair_rank(pairs, token[h], r)
             if rank[h] >= 0:
                 size = _heap_push(heap, size, (rank[h] << 32) | h)
     i = 0
@@ -187,18 +201,18 @@ def _merge_long(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, o
 
 
 @njit(cache=True, nogil=True)
-def merge_piece(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, parts, ranks, out_ids, n_out):
+def merge_piece(data, start, stop, byte_ranks, pairs, parts, ranks, out_ids, n_out):
     """BPE-merge data[start:stop] into out_ids from n_out; returns the new n_out.
 
     parts, ranks (_SMALL,) int64: scratch for short pieces (the caller allocates them once).
     """
     if stop - start <= _SMALL:
-        return _merge_short(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, parts, ranks, out_ids, n_out)
-    return _merge_long(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, out_ids, n_out)
+        return _merge_short(data, start, stop, byte_ranks, pairs, parts, ranks, out_ids, n_out)
+    return _merge_long(data, start, stop, byte_ranks, pairs, out_ids, n_out)
 
 
 @njit(cache=True, nogil=True)
-def bpe_encode_pieces(data, piece_offsets, byte_ranks, row_ptr, right_ids, merged_ids, out_ids, out_offsets):
+def bpe_encode_pieces(data, piece_offsets, byte_ranks, pairs, out_ids, out_offsets):
     """BPE-merge every piece of `data`; see the module docstring for the array contract."""
     parts = np.empty(_SMALL, dtype=np.int64)
     ranks = np.empty(_SMALL, dtype=np.int64)
@@ -208,9 +222,7 @@ def bpe_encode_pieces(data, piece_offsets, byte_ranks, row_ptr, right_ids, merge
         start = piece_offsets[p]
         stop = piece_offsets[p + 1]
         if stop - start <= _SMALL:
-            n_out = _merge_short(
-                data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, parts, ranks, out_ids, n_out
-            )
+            n_out = _merge_short(data, start, stop, byte_ranks, pairs, parts, ranks, out_ids, n_out)
         else:
-            n_out = _merge_long(data, start, stop, byte_ranks, row_ptr, right_ids, merged_ids, out_ids, n_out)
+            n_out = _merge_long(data, start, stop, byte_ranks, pairs, out_ids, n_out)
         out_offsets[p + 1] = n_out
