@@ -20,8 +20,9 @@ Performance notes (2 cores, V=50257, D=768, N=8192, float32; see benchmarks/benc
   NumPy add took 1.5x torch's two lookups and add; fused, the pass costs about one gather.
 - scatter-add: torch sums every gradient row in flattened index order, one row at a time, and
   its float32 result is bit-identical to `np.add.at`. To keep that order *and* use both cores,
-  the rows are dealt out in 2 MiB blocks to 16 parts; each part walks all ids in order and adds
-  only its own rows: no two threads write the same cell, and each row's order is unchanged.
+  the rows are dealt out in 2 MiB blocks to 16 parts; a stable counting sort groups the ids by
+  part, and each part adds its own rows in index order: no two threads write the same cell, and
+  each row's order is unchanged.
   (Splitting the columns instead balances skewed ids better, but walks the random rows once
   per column block: measured 5x slower here, a TLB miss per block instead of per row.)
   A table of less than 16 x 2 MiB gets smaller blocks, one per part (TinyLM's 4096 x 128 table
@@ -49,19 +50,28 @@ _FILL_PARTS = 4
 # The gather asks for the row this many ids ahead while it copies the current one.
 _PREFETCH_DISTANCE = 4
 
-# The scatter-add splits the table into blocks of about 2 MiB of rows (one huge page, so two
+# The scatter-add splits the table into blocks of at most 2 MiB of rows (a power of two of rows) (one huge page, so two
 # threads never fault on the same page) and deals the blocks out to this many parts, more
 # parts than threads so that prange can balance them; each part re-reads the ids (cheap).
-_ROW_PARTS = 16
+_ROW_PARTS = 16  # a power of two (a row's part is a mask)
 _BLOCK_BYTES = 1 << 21
 
 
 @njit(cache=True)
-def _rows_per_block(grad_weight):
-    """Rows per block: about 2 MiB, but small enough that a small table still fills every part."""
-    per_huge_page = _BLOCK_BYTES // max(1, grad_weight.shape[1] * grad_weight.itemsize)
-    per_part = -(-grad_weight.shape[0] // _ROW_PARTS)
-    return max(1, min(per_huge_page, per_part))
+def _block_shift(grad_weight):
+    """log2 of the rows per block (a power of two: a row's part is a shift and a mask).
+
+    Blocks of at most 2 MiB of rows; a table smaller than _ROW_PARTS such blocks is dealt out
+    row by row instead, so that the frequent ids of a skewed (Zipf-like) batch, which are the
+    first rows of a table sorted by frequency, still land in different parts.
+    """
+    row_bytes = max(1, grad_weight.shape[1] * grad_weight.itemsize)
+    if grad_weight.shape[0] * row_bytes < _ROW_PARTS * _BLOCK_BYTES:
+        return 0
+    shift = 0
+    while (2 << shift) * row_bytes <= _BLOCK_BYTES:
+        shift += 1
+    return shift
 
 
 @njit(parallel=True, cache=True)
@@ -88,19 +98,43 @@ def gather_rows_plus(weight, ids, addend, out):
             out[i, c] = weight[row, c] + addend[position, c]
 
 
+@njit(cache=True)
+def _ids_by_part(grad_weight, ids, padding_idx):
+    """(order (M,), starts (_ROW_PARTS + 1,)): the positions i of ids, grouped by the part their row
+    belongs to and in index order within each part (a stable counting sort); padding ids left out.
+
+    Each part then reads only its own ids (scanning all ids once per part took longer than the
+    adds themselves for a batch of 2048)."""
+    shift = _block_shift(grad_weight)
+    mask = _ROW_PARTS - 1
+    starts = np.zeros(_ROW_PARTS + 1, dtype=np.int64)
+    for i in range(ids.shape[0]):
+        if ids[i] != padding_idx:
+            starts[((ids[i] >> shift) & mask) + 1] += 1
+    for part in range(_ROW_PARTS):
+        starts[part + 1] += starts[part]
+    order = np.empty(starts[_ROW_PARTS], dtype=np.int64)
+    filled = starts[:_ROW_PARTS].copy()
+    for i in range(ids.shape[0]):
+        if ids[i] != padding_idx:
+            part = (ids[i] >> shift) & mask
+            order[filled[part]] = i
+            filled[part] += 1
+    return order, starts
+
+
 @njit(parallel=True, cache=True)
 def scatter_add_rows(grad_weight, ids, rows, padding_idx):
     """grad_weight[ids[i]] += rows[i] in index order, skipping ids equal to padding_idx (-1: none).
 
     grad_weight (V, D), ids (N,) int64, rows (N, D); same float dtype.
     """
-    block = _rows_per_block(grad_weight)
+    order, starts = _ids_by_part(grad_weight, ids, padding_idx)
     for part in prange(_ROW_PARTS):
-        for i in range(ids.shape[0]):
+        # Each table row belongs to exactly one part, so no two threads write the same cell.
+        for k in range(starts[part], starts[part + 1]):
+            i = order[k]
             row = ids[i]
-            # Each table row belongs to exactly one part, so no two threads write the same cell.
-            if (row // block) % _ROW_PARTS != part or row == padding_idx:
-                continue
             for c in range(grad_weight.shape[1]):
                 grad_weight[row, c] += rows[i, c]
 
@@ -113,12 +147,11 @@ def scatter_add_rows_scaled(grad_weight, ids, rows, padding_idx, scale):
     rounded once, which reproduces torch's fused multiply-add: the product of two float32
     numbers is exact in float64.
     """
-    block = _rows_per_block(grad_weight)
+    order, starts = _ids_by_part(grad_weight, ids, padding_idx)
     for part in prange(_ROW_PARTS):
-        for i in range(ids.shape[0]):
+        for k in range(starts[part], starts[part + 1]):
+            i = order[k]
             row = ids[i]
-            if (row // block) % _ROW_PARTS != part or row == padding_idx:
-                continue
             s = np.float64(scale[row])
             for c in range(grad_weight.shape[1]):
                 grad_weight[row, c] = np.float64(grad_weight[row, c]) + s * np.float64(rows[i, c])
