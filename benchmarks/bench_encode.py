@@ -12,8 +12,9 @@ contender; each side gets the same warm-up and its median of alternating rounds.
 (ByteLevel BPE loaded from gpt2's encoder.json/vocab.bpe, its pipeline as transformers' GPT-2 tokenizer;
 encode(add_special_tokens=False) per call, encode_batch_fast on RAYON_NUM_THREADS=2) is a second anchor for
 gpt2 on lines, paragraphs and batched lines.
-Goals (issue 15): >= 1.0x tiktoken on lines, >= 1.5x on paragraphs, >= 2.0x on whole files; (issue 13)
-encode_ordinary_batch on 2 threads >= 1.8x the same call with num_threads=1 (a row of its own).
+Goals (issue 15): >= 1.0x tiktoken on lines, >= 1.5x on paragraphs, >= 2.0x on whole files. The batch
+on 2 threads is also compared with the same call on num_threads=1 (no goal: issue 13's 1.8x is against
+a loop of encode_ordinary, in bench_shards.py).
 
     python benchmarks/bench_encode.py [--quick] [--encodings gpt2 ...]
 """
@@ -148,7 +149,9 @@ def encoding_rows(name: str, text: str, quick: bool, hf) -> list[dict]:
         for anchor, form, goal in (
             ("tiktoken", "tiktoken encode_ordinary_batch(num_threads=2)", None),
             ("hf", "HF tokenizers encode_batch_fast (2 rayon threads)", None),
-            ("minembed_1", "minembed's own encode_ordinary_batch(num_threads=1)", ">= 1.8x"),
+            # Issue 13's goal (>= 1.8x) is against a loop of encode_ordinary (bench_shards.py has
+            # that row); against its own one-thread batch the GIL-held list building caps it lower.
+            ("minembed_1", "minembed's own encode_ordinary_batch(num_threads=1)", None),
         ):
             if anchor in speed:
                 rows.append(
