@@ -244,13 +244,25 @@ def print_rows(rows: list[dict]) -> None:
 _FLUSH = None
 
 
+def _last_level_cache_bytes() -> int:
+    """The largest CPU cache this machine reports (Linux sysfs), or 32 MiB if it reports none."""
+    sizes = []
+    for path in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
+        text = path.read_text().strip().upper()
+        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+        digits = text.rstrip("KMG")
+        if digits.isdigit():
+            sizes.append(int(digits) * scale)
+    return max(sizes, default=32 << 20)
+
+
 def flush_caches() -> None:
-    """Evict the CPU caches (by writing 64 MiB, twice a large L3), so that each contender starts
-    cold, whatever ran before it: otherwise the one timed second finds the first one's rows
-    still cached."""
+    """Evict the CPU caches (by writing twice the largest cache, at least 64 MiB), so that each
+    contender starts cold, whatever ran before it: otherwise the one timed second finds the
+    first one's rows still cached. (A fixed 64 MiB no longer flushed a VM reporting a 300 MiB L3.)"""
     global _FLUSH
     if _FLUSH is None:
         import numpy as np
 
-        _FLUSH = np.empty(64 << 20, dtype=np.uint8)
+        _FLUSH = np.empty(max(64 << 20, 2 * _last_level_cache_bytes()), dtype=np.uint8)
     _FLUSH.fill(1)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import platform
+
 import numpy as np
 import pytest
 
+from minembed._nontemporal import can_stream_into
 from minembed.nn import Embedding, SparseRowGradient
 from minembed.nn import functional as F
+from minembed.nn.functional.embedding import _STREAM_FROM_BYTES
 from minembed.nn.kernels import embedding as kernels
 from minembed.nn.kernels import embedding_numpy as twins
 
@@ -151,6 +155,21 @@ def test_strided_table_uses_the_numpy_path_and_renorms_in_place():
     np.testing.assert_array_equal(out, view[[1, 4]])
 
 
+def test_a_large_lookup_streams_its_rows_and_gives_the_same_values(rng):
+    """An output of 16 MiB or more is written with non-temporal stores (where they compile)."""
+    from minembed._nontemporal import STREAMING
+
+    weight = rng.standard_normal((1000, 512)).astype(np.float32)
+    ids = rng.integers(0, 1000, size=(8, 1024))  # 8192 rows of 2 KiB: 16 MiB
+    out = F.embedding(ids, weight)
+    assert out.nbytes >= _STREAM_FROM_BYTES
+    assert STREAMING == (platform.machine().lower() in ("x86_64", "amd64"))
+    np.testing.assert_array_equal(out, weight[ids])
+    odd = rng.standard_normal((1000, 511)).astype(np.float32)  # rows of 2044 bytes: plain stores
+    assert not can_stream_into(np.empty((4, 511), np.float32))
+    np.testing.assert_array_equal(F.embedding(ids, odd), odd[ids])
+
+
 def test_repr_lists_non_default_options():
     emb = Embedding(5, 3, padding_idx=1, max_norm=1.0, sparse=True)
     assert repr(emb) == "Embedding(5, 3, padding_idx=1, max_norm=1.0, sparse=True)"
@@ -168,6 +187,10 @@ def test_kernels_equal_their_numpy_twins(dtype, dim, rng):
     kernels.gather_rows(weight, ids, out_k)
     twins.gather_rows(weight, ids, out_t)
     np.testing.assert_array_equal(out_k, out_t)
+    if can_stream_into(out_k):  # rows of a multiple of 16 bytes: the non-temporal copy applies
+        out_k[...] = 0
+        kernels.gather_rows_streaming(weight, ids, out_k)
+        np.testing.assert_array_equal(out_k, out_t)
     plus = rng.standard_normal((25, dim)).astype(dtype)  # a block repeated every 25 rows (positions)
     kernels.gather_rows_plus(weight, ids, plus, out_k)
     twins.gather_rows_plus(weight, ids, plus, out_t)

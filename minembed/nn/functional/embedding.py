@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from minembed._nontemporal import can_stream_into
 from minembed.nn._checks import (
     FLOAT_DTYPES,
     check_float_table,
@@ -56,6 +57,10 @@ def embedding(
     return lookup_rows(flat, weight, max_norm, norm_type, backend=backend).reshape(shape + (weight.shape[1],))
 
 
+# Outputs at least this large are written with non-temporal stores (see kernels/embedding.py).
+_STREAM_FROM_BYTES = 16 << 20
+
+
 def lookup_rows(
     flat_ids: np.ndarray,
     weight: np.ndarray,
@@ -72,7 +77,9 @@ def lookup_rows(
         renorm_rows_in_place(weight, flat_ids, max_norm, norm_type, backend=backend)
     ops = _ops_for(weight, backend)
     out = np.empty((flat_ids.shape[0], weight.shape[1]), dtype=weight.dtype)
-    if plus is None:
+    if plus is None and out.nbytes >= _STREAM_FROM_BYTES and ops is not twins and can_stream_into(out):
+        ops.gather_rows_streaming(weight, flat_ids, out)  # beyond the caches: no read of the output's lines
+    elif plus is None:
         ops.gather_rows(weight, flat_ids, out)
     else:
         ops.gather_rows_plus(weight, flat_ids, np.ascontiguousarray(plus), out)

