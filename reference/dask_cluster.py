@@ -48,8 +48,8 @@ def local_cluster(n_workers: int = 2):
             cluster.close()
 
 
-def _die_with_the_shard(fn, task, shard: int, marker: str | None, when: str):
-    """Run fn(task), but if task is shard `shard`: die now (when="always"), or, while `marker` exists,
+def _die_with_the_shard(fn, task, run_id, shard: int, marker: str | None, when: str):
+    """Run fn(task, run_id), but if task is shard `shard`: die now (when="always"), or, while `marker` exists,
     die as soon as the shard's temp file holds data (when="mid-write"; the marker is removed first,
     so the next attempt lives)."""
     if task.index == shard:
@@ -74,11 +74,11 @@ def _die_with_the_shard(fn, task, shard: int, marker: str | None, when: str):
             watcher = threading.Thread(target=watch, daemon=True)
             watcher.start()
             try:
-                return fn(task)
+                return fn(task, run_id)
             finally:
                 stop.set()
                 watcher.join()
-    return fn(task)
+    return fn(task, run_id)
 
 
 class DyingWorkers(Executor):

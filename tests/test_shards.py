@@ -113,6 +113,31 @@ def test_every_executor_writes_the_same_bytes_as_tokenize_files(inputs, expected
     assert np.array_equal(np.asarray(tokens), np.frombuffer(expected[256:], dtype="<u2"))
 
 
+class RecordingExecutor(ThreadPoolExecutor):
+    """A thread pool that remembers the arguments of every call it was given."""
+
+    def __init__(self):
+        super().__init__(2)
+        self.calls = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.calls.append(args)
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_each_run_submits_calls_no_earlier_run_made(inputs, tmp_path):
+    """Dask's executor keys a call by its arguments (pure=True by default) and answers a call whose
+    result the cluster still holds from memory, without running it: a rerun after the files were
+    deleted would then write a manifest for missing shards. So every run's calls carry a run id."""
+    with RecordingExecutor() as executor:
+        for _ in range(2):
+            tokenize_shards(inputs, tmp_path / "out", "gpt2", executor=executor, files_per_shard=2, resume=False)
+    first, second = executor.calls[:3], executor.calls[3:]
+    assert len(first) == len(second) == 3
+    assert [args[0] for args in first] == [args[0] for args in second]  # the same shard tasks
+    assert not set(map(repr, first)) & set(map(repr, second))  # but never the same call
+
+
 def test_a_custom_encoding_reaches_the_workers_as_a_file(inputs, dask_client, tmp_path):
     enc = minembed.train_bpe(inputs[0].read_text(encoding="utf-8"), 300, special_tokens=["<|endoftext|>"])
     tokenize_files(inputs[:2], tmp_path / "ref.tok", enc)

@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
@@ -198,8 +199,11 @@ def valid_sidecar(task: ShardTask) -> dict | None:
     return record
 
 
-def run_shard(task: ShardTask) -> dict:
-    """Do one shard (or find it done): the function every executor runs. Returns the sidecar record."""
+def run_shard(task: ShardTask, run_id: str = "") -> dict:
+    """Do one shard (or find it done): the function every executor runs. Returns the sidecar record.
+
+    run_id is unused here: it makes each run's calls distinct, because Dask's executor keys a call
+    by its arguments and would answer a repeated one from a result it still holds, without running."""
     out = Path(task.out_path)
     if task.resume and (record := valid_sidecar(task)) is not None:
         return {**record, "reused": True}
@@ -257,7 +261,8 @@ def run_shards(
                     errors[i] = error
                 bar.update()
         else:
-            futures = {executor.submit(run_shard, task): i for i, task in enumerate(tasks)}
+            run_id = uuid.uuid4().hex
+            futures = {executor.submit(run_shard, task, run_id): i for i, task in enumerate(tasks)}
             try:
                 for future in as_completed(futures):
                     i = futures[future]
