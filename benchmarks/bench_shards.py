@@ -231,13 +231,15 @@ def scaling_on_paper(notes: dict, workers: int = PAPER_WORKERS, total_bytes: flo
         n_shards = total_bytes / 1e6 / shard_mb
         worker_bound = total_bytes / 1e6 * per_mb / workers  # seconds if the workers are the limit
         driver_bound = n_shards * driver  # seconds if the driver is
-        limit = workers * per_mb / shard_mb  # shards/s the workers finish vs 1/driver
-        crossover = shard_mb / (per_mb * driver)  # workers at which the driver saturates
+        seconds_per_shard = per_mb * shard_mb  # one worker's time for one shard
+        finished = workers / seconds_per_shard  # shards/s the workers finish, against 1 / driver handed out
+        crossover = seconds_per_shard / driver  # workers at which the driver saturates
         lines.append(
             f"1 TB in {n_shards:,.0f} shards of {shard_mb:.0f} MB on {workers} workers: "
             f"{max(worker_bound, driver_bound) / 3600:.1f} h ({'driver' if driver_bound > worker_bound else 'workers'}"
             f"-bound; workers alone {worker_bound / 3600:.1f} h, driver alone {driver_bound / 3600:.2f} h); "
-            f"the driver saturates at ~{crossover:,.0f} workers ({limit:.1f} of {1 / driver:.0f} shards/s used)"
+            f"the driver saturates at ~{crossover:,.0f} workers (the {workers} finish {finished:.1f} shards/s; "
+            f"it hands out {1 / driver:.0f})"
         )
     return lines
 
