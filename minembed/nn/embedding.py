@@ -144,10 +144,9 @@ class Embedding:
         position rows this way. The gradient is forward's (rows are a constant here).
         """
         flat, shape = flat_int64_ids(ids, self.num_embeddings)
-        if rows is not None and (rows.shape != (shape[-1] if shape else 1, self.embedding_dim)):
-            raise ValueError(
-                f"rows must have shape ({shape[-1] if shape else 1}, {self.embedding_dim}), got {rows.shape}"
-            )
+        expected = (shape[-1] if shape else 1, self.embedding_dim)
+        if rows is not None and rows.shape != expected:
+            raise ValueError(f"rows must have shape {expected}, got {rows.shape}")
         out = lookup_rows(flat, self.weight, self.max_norm, self.norm_type, plus=rows)
         # A private copy: changing the caller's array later must not change the gradient.
         self._last_ids, self._last_shape = flat.copy(), shape

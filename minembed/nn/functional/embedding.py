@@ -77,7 +77,7 @@ def lookup_rows(
         renorm_rows_in_place(weight, flat_ids, max_norm, norm_type, backend=backend)
     ops = _ops_for(weight, backend)
     out = np.empty((flat_ids.shape[0], weight.shape[1]), dtype=weight.dtype)
-    if plus is None and out.nbytes >= _STREAM_FROM_BYTES and ops is not twins and can_stream_into(out):
+    if plus is None and out.nbytes >= _STREAM_FROM_BYTES and can_stream_into(out):
         ops.gather_rows_streaming(weight, flat_ids, out)  # beyond the caches: no read of the output's lines
     elif plus is None:
         ops.gather_rows(weight, flat_ids, out)
