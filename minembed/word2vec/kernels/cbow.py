@@ -13,10 +13,10 @@ from numba import njit
 
 from minembed._prefetch import prefetch_row
 from minembed.word2vec.kernels.draws import draw_negative, window_around
-from minembed.word2vec.kernels.steps import cbow_hs_step, cbow_ns_step
+from minembed.word2vec.kernels.steps import FASTMATH, cbow_hs_step, cbow_ns_step
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, fastmath=FASTMATH)
 def train_cbow_batch(
     syn0,
     syn1neg,

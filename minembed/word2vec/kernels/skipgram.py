@@ -18,10 +18,10 @@ from numba import njit
 
 from minembed._prefetch import prefetch_row
 from minembed.word2vec.kernels.draws import draw_negative, window_around
-from minembed.word2vec.kernels.steps import sg_hs_step, sg_ns_step
+from minembed.word2vec.kernels.steps import FASTMATH, sg_hs_step, sg_ns_step
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, fastmath=FASTMATH)
 def train_sg_batch(
     syn0,
     syn1neg,

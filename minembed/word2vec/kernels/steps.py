@@ -12,8 +12,17 @@ which the tests compare with torch autograd.
 Within a step, targets are trained one after another (an output row that is drawn twice sees
 its first update); the input side is accumulated in `work` and added at the end. Both
 references do this. Readable twin: steps_numpy.py (same signatures).
-`fastmath` allows reassociation only (so the 100-long dot products vectorise like BLAS sdot);
-the compiled order is fixed, so one thread stays bit-for-bit reproducible.
+
+The batch kernels compile these steps with FASTMATH, which allows reassociation only (so the
+dot products vectorise like BLAS sdot); the compiled order is fixed, so one thread stays
+bit-for-bit reproducible. (Numba inlines a step into its caller and compiles it with the
+caller's flags, so the batch kernels must carry FASTMATH themselves.)
+
+The row loops are written out in every step instead of in small helpers. Numba inlines a
+helper by binding its array arguments to new variables, and a binding that lives across a loop
+costs a reference-count increment and decrement: two atomic operations, on counts that the
+Hogwild threads share. Once per target, that was more than half of a skip-gram step's time.
+Rows are read and written through 2-D indexing, never as row views, for the same reason.
 """
 
 from __future__ import annotations
@@ -26,50 +35,6 @@ from numba import njit
 from minembed.word2vec.kernels.tables import MAX_EXP, TABLE_SCALE
 
 FASTMATH = {"reassoc", "nsz", "contract"}
-
-
-# Rows are read and written through 2-D indexing, never as row views: a view is a new array
-# object whose reference count every call would bump (an atomic write that two Hogwild threads
-# would fight over).
-
-
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
-def _dot(vector, table, row):
-    """vector . table[row]"""
-    total = np.float32(0.0)
-    for k in range(vector.shape[0]):
-        total += vector[k] * table[row, k]
-    return total
-
-
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
-def _dot_rows(a, i, b, j):
-    """a[i] . b[j]"""
-    total = np.float32(0.0)
-    for k in range(a.shape[1]):
-        total += a[i, k] * b[j, k]
-    return total
-
-
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
-def _add_row(scale, table, row, vector):
-    """vector += scale * table[row]"""
-    for k in range(vector.shape[0]):
-        vector[k] += scale * table[row, k]
-
-
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
-def _add_to_row(scale, vector, table, row):
-    """table[row] += scale * vector"""
-    for k in range(vector.shape[0]):
-        table[row, k] += scale * vector[k]
-
-
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
-def _add_row_to_row(scale, a, i, b, j):
-    """b[j] += scale * a[i]"""
-    for k in range(a.shape[1]):
-        b[j, k] += scale * a[i, k]
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
@@ -93,6 +58,7 @@ def _gradient_and_loss(score, label, alpha, exact, exp_table, log_table):
 def sg_ns_step(syn0, syn1neg, context, targets, n_targets, alpha, work, exact, exp_table, log_table):
     """Skip-gram, negative sampling: the input row of `context` predicts targets[0] (the centre word,
     label 1) against targets[1:n_targets] (negatives, label 0; a negative equal to the centre is skipped)."""
+    dim = syn0.shape[1]
     work[:] = 0
     loss = 0.0
     centre = targets[0]
@@ -100,20 +66,20 @@ def sg_ns_step(syn0, syn1neg, context, targets, n_targets, alpha, work, exact, e
         target = targets[t]
         if t > 0 and target == centre:
             continue
-        g, pair_loss, trained = _gradient_and_loss(
-            _dot_rows(syn0, context, syn1neg, target),
-            np.float32(1.0 if t == 0 else 0.0),
-            alpha,
-            exact,
-            exp_table,
-            log_table,
+        score = np.float32(0.0)
+        for k in range(dim):
+            score += syn0[context, k] * syn1neg[target, k]
+        g, target_loss, trained = _gradient_and_loss(
+            score, np.float32(1.0 if t == 0 else 0.0), alpha, exact, exp_table, log_table
         )
         if not trained:
             continue
-        loss += pair_loss
-        _add_row(g, syn1neg, target, work)
-        _add_row_to_row(g, syn0, context, syn1neg, target)
-    _add_to_row(np.float32(1.0), work, syn0, context)
+        loss += target_loss
+        for k in range(dim):
+            work[k] += g * syn1neg[target, k]  # the input row's gradient, read before the row moves
+            syn1neg[target, k] += g * syn0[context, k]
+    for k in range(dim):
+        syn0[context, k] += work[k]
     return loss
 
 
@@ -121,19 +87,25 @@ def sg_ns_step(syn0, syn1neg, context, targets, n_targets, alpha, work, exact, e
 def sg_hs_step(syn0, syn1, context, word, points, codes, code_lengths, alpha, work, exact, exp_table, log_table):
     """Skip-gram, hierarchical softmax: the input row of `context` walks the Huffman path of the centre
     `word`: at inner node points[word, b] the label is 1 - codes[word, b], b < code_lengths[word]."""
+    dim = syn0.shape[1]
     work[:] = 0
     loss = 0.0
     for b in range(code_lengths[word]):
         node = points[word, b]
-        g, pair_loss, trained = _gradient_and_loss(
-            _dot_rows(syn0, context, syn1, node), np.float32(1 - codes[word, b]), alpha, exact, exp_table, log_table
+        score = np.float32(0.0)
+        for k in range(dim):
+            score += syn0[context, k] * syn1[node, k]
+        g, target_loss, trained = _gradient_and_loss(
+            score, np.float32(1 - codes[word, b]), alpha, exact, exp_table, log_table
         )
         if not trained:
             continue
-        loss += pair_loss
-        _add_row(g, syn1, node, work)
-        _add_row_to_row(g, syn0, context, syn1, node)
-    _add_to_row(np.float32(1.0), work, syn0, context)
+        loss += target_loss
+        for k in range(dim):
+            work[k] += g * syn1[node, k]
+            syn1[node, k] += g * syn0[context, k]
+    for k in range(dim):
+        syn0[context, k] += work[k]
     return loss
 
 
@@ -142,7 +114,8 @@ def _cbow_hidden(syn0, contexts, n_contexts, cbow_mean, hidden):
     """hidden = sum (or mean) of the context rows; returns 1/count (1 if no context)."""
     hidden[:] = 0
     for c in range(n_contexts):
-        _add_row(np.float32(1.0), syn0, contexts[c], hidden)
+        for k in range(hidden.shape[0]):
+            hidden[k] += syn0[contexts[c], k]
     inv_count = np.float32(1.0)
     if n_contexts > 0:
         inv_count = np.float32(1.0) / np.float32(n_contexts)
@@ -160,7 +133,8 @@ def _cbow_spread(syn0, contexts, n_contexts, cbow_mean, inv_count, work):
         for k in range(work.shape[0]):
             work[k] *= inv_count
     for c in range(n_contexts):
-        _add_to_row(np.float32(1.0), work, syn0, contexts[c])
+        for k in range(work.shape[0]):
+            syn0[contexts[c], k] += work[k]
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")
@@ -169,6 +143,7 @@ def cbow_ns_step(
 ):
     """CBOW, negative sampling: the mean (cbow_mean=1) or sum of the rows of contexts[:n_contexts]
     predicts targets[0] against targets[1:n_targets]."""
+    dim = syn0.shape[1]
     inv_count = _cbow_hidden(syn0, contexts, n_contexts, cbow_mean, hidden)
     work[:] = 0
     loss = 0.0
@@ -177,14 +152,18 @@ def cbow_ns_step(
         target = targets[t]
         if t > 0 and target == centre:
             continue
-        g, pair_loss, trained = _gradient_and_loss(
-            _dot(hidden, syn1neg, target), np.float32(1.0 if t == 0 else 0.0), alpha, exact, exp_table, log_table
+        score = np.float32(0.0)
+        for k in range(dim):
+            score += hidden[k] * syn1neg[target, k]
+        g, target_loss, trained = _gradient_and_loss(
+            score, np.float32(1.0 if t == 0 else 0.0), alpha, exact, exp_table, log_table
         )
         if not trained:
             continue
-        loss += pair_loss
-        _add_row(g, syn1neg, target, work)
-        _add_to_row(g, hidden, syn1neg, target)
+        loss += target_loss
+        for k in range(dim):
+            work[k] += g * syn1neg[target, k]
+            syn1neg[target, k] += g * hidden[k]
     _cbow_spread(syn0, contexts, n_contexts, cbow_mean, inv_count, work)
     return loss
 
@@ -208,18 +187,23 @@ def cbow_hs_step(
     log_table,
 ):
     """CBOW, hierarchical softmax: the context mean (or sum) walks the centre word's Huffman path."""
+    dim = syn0.shape[1]
     inv_count = _cbow_hidden(syn0, contexts, n_contexts, cbow_mean, hidden)
     work[:] = 0
     loss = 0.0
     for b in range(code_lengths[word]):
         node = points[word, b]
-        g, pair_loss, trained = _gradient_and_loss(
-            _dot(hidden, syn1, node), np.float32(1 - codes[word, b]), alpha, exact, exp_table, log_table
+        score = np.float32(0.0)
+        for k in range(dim):
+            score += hidden[k] * syn1[node, k]
+        g, target_loss, trained = _gradient_and_loss(
+            score, np.float32(1 - codes[word, b]), alpha, exact, exp_table, log_table
         )
         if not trained:
             continue
-        loss += pair_loss
-        _add_row(g, syn1, node, work)
-        _add_to_row(g, hidden, syn1, node)
+        loss += target_loss
+        for k in range(dim):
+            work[k] += g * syn1[node, k]
+            syn1[node, k] += g * hidden[k]
     _cbow_spread(syn0, contexts, n_contexts, cbow_mean, inv_count, work)
     return loss
