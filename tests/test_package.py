@@ -123,19 +123,28 @@ def test_prefetch_compiles_on_the_pinned_numba_and_llvmlite():
         installed = tuple(int(part) for part in module.__version__.split(".")[:3] if part.isdigit())
         assert low <= installed < high, f"{module.__name__} {module.__version__} is outside the pin in pyproject.toml"
     assert _prefetch.prefetch_row is _prefetch.hardware_prefetch_row
+    assert _prefetch.prefetch_row_for_write is _prefetch.hardware_prefetch_row_for_write
 
     @numba.njit
-    def gather(table, ids, out):
+    def gather_and_bump(table, ids, out):
         for i in range(ids.shape[0]):
             _prefetch.hardware_prefetch_row(table, ids[(i + 1) % ids.shape[0]])
+            _prefetch.hardware_prefetch_row_for_write(table, ids[(i + 2) % ids.shape[0]])
             out[i] = table[ids[i]]
+            table[ids[i], 0] += 1
 
-    table = np.arange(40, dtype=np.float32).reshape(10, 4)
-    ids = np.array([3, 9, 0, 3])
-    out = np.empty((4, 4), dtype=np.float32)
-    gather(table, ids, out)
-    np.testing.assert_array_equal(out, table[ids])
-    assert any("llvm.prefetch" in ir for ir in gather.inspect_llvm().values())
+    table = np.arange(250, dtype=np.float32).reshape(10, 25)  # 100-byte rows: they straddle cache lines
+    expected_table, ids = table.copy(), np.array([3, 9, 0, 3])
+    out = np.empty((4, 25), dtype=np.float32)
+    gather_and_bump(table, ids, out)
+    expected_out = expected_table[ids]
+    expected_out[3, 0] += 1  # row 3 was bumped once before its second read
+    np.testing.assert_array_equal(out, expected_out)
+    np.add.at(expected_table[:, 0], ids, 1)
+    np.testing.assert_array_equal(table, expected_table)
+    ir = "".join(gather_and_bump.inspect_llvm().values())
+    assert "llvm.prefetch" in ir
+    assert re.search(r"call void @llvm\.prefetch\S*\([^,]+, i32 1,", ir), "no prefetch with write intent"
 
 
 def test_prefetch_falls_back_to_no_hint_when_it_cannot_compile():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from minembed._prefetch import prefetch_row
+from minembed._prefetch import prefetch_row_for_write
 from minembed.word2vec.kernels.draws import draw_negative, window_around
 from minembed.word2vec.kernels.steps import FASTMATH, cbow_hs_step, cbow_ns_step
 
@@ -81,7 +81,7 @@ def train_cbow_batch(
                 for t in range(1, negative + 1):
                     target, state = draw_negative(state, cum_table, guide, guide_shift)
                     targets[t] = target
-                    prefetch_row(syn1neg, target)  # loads while the context rows are summed
+                    prefetch_row_for_write(syn1neg, target)  # loads while the context rows are summed
                 loss += cbow_ns_step(
                     syn0,
                     syn1neg,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from minembed._prefetch import prefetch_row
+from minembed._prefetch import prefetch_row_for_write
 from minembed.word2vec.kernels.draws import draw_negative, window_around
 from minembed.word2vec.kernels.steps import FASTMATH, sg_hs_step, sg_ns_step
 
@@ -65,7 +65,7 @@ def train_sg_batch(
                     for t in range(1, negative + 1):
                         target, state = draw_negative(state, cum_table, guide, guide_shift)
                         targets[pair, t] = target
-                        prefetch_row(syn1neg, target)
+                        prefetch_row_for_write(syn1neg, target)
                     pair += 1
             pair = 0
             for j in range(first, last):
