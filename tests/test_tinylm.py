@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from minembed.models import TinyLM
+from minembed.models import tinylm as tinylm_module
 from minembed.nn import CrossEntropyLoss
 from minembed.optim import AdamW, SparseAdam
 from reference import torch_tinylm
@@ -35,7 +36,7 @@ def batches(n, vocab, context, batch=4, seed=1, only_rows=None):
     return out
 
 
-def train_minembed(model, data, lr=1e-2):
+def train_minembed(model, data, lr=1e-2, fused=False):
     token = model.embedding.token_embedding
     params = model.parameters()
     if model.sparse:
@@ -49,8 +50,11 @@ def train_minembed(model, data, lr=1e-2):
     losses = []
     for x, y in data:
         model.zero_grad()
-        loss = criterion(model(x), y)
-        model.backward(criterion.backward())
+        if fused:
+            loss = model.loss_and_backward(x, y)
+        else:
+            loss = criterion(model(x), y)
+            model.backward(criterion.backward())
         for opt in optimizers:
             opt.step()
         losses.append(loss)
@@ -72,12 +76,14 @@ def test_forward_and_gradients_match_torch(tie_weights):
         np.testing.assert_allclose(param.grad, t_grads[name], rtol=1e-4, atol=1e-6, err_msg=name)
 
 
-@pytest.mark.parametrize(("tie_weights", "steps"), [(True, 100), (False, 40)])
-def test_100_adamw_steps_follow_torchs_loss_curve(tie_weights, steps):
+@pytest.mark.parametrize(("tie_weights", "steps", "fused"), [(True, 100, False), (False, 40, False), (True, 100, True)])
+def test_100_adamw_steps_follow_torchs_loss_curve(tie_weights, steps, fused, monkeypatch):
+    if fused:  # blocks of 5 rows: 48 rows per batch end in a partial block
+        monkeypatch.setattr(tinylm_module, "_HEAD_BLOCK_BYTES", 5 * 48 * 4)
     model = make(tie_weights)
     data = batches(steps, model.vocab_size, model.context_length)
     state, config = model.state_dict(), model.config
-    losses = train_minembed(model, data)
+    losses = train_minembed(model, data, fused=fused)
     t_losses, t_state = torch_tinylm.train(state, config, data)
     np.testing.assert_allclose(losses, t_losses, rtol=LOSS_RTOL)
     assert losses[-1] < 0.9 * losses[0]  # it learned something
@@ -85,12 +91,13 @@ def test_100_adamw_steps_follow_torchs_loss_curve(tie_weights, steps):
         np.testing.assert_allclose(value, t_state[name], rtol=1e-3, atol=1e-4, err_msg=name)
 
 
-def test_sparse_adam_leaves_unseen_token_rows_unchanged_in_both():
+@pytest.mark.parametrize("fused", [False, True])
+def test_sparse_adam_leaves_unseen_token_rows_unchanged_in_both(fused):
     model = make(tie_weights=False, sparse=True)
     seen = np.arange(0, model.vocab_size, 3)  # a third of the vocabulary ever appears in a batch
     data = batches(100, model.vocab_size, model.context_length, only_rows=seen)
     state, config = model.state_dict(), model.config
-    losses = train_minembed(model, data)
+    losses = train_minembed(model, data, fused=fused)
     t_losses, t_state = torch_tinylm.train(state, config, data)
     np.testing.assert_allclose(losses, t_losses, rtol=LOSS_RTOL)
     name = "embedding.token_embedding.weight"
@@ -134,6 +141,37 @@ def test_save_load_npz_and_safetensors_read_by_torch(tmp_path, tie_weights):
     assert sorted(tensors) == sorted(name for name, _ in model.named_parameters())
     np.testing.assert_allclose(torch_tinylm.logits(torch_model, ids), expected, rtol=1e-5, atol=1e-5)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files left
+
+
+@pytest.mark.parametrize("tie_weights", [True, False])
+@pytest.mark.parametrize(("ignore_index", "label_smoothing"), [(-100, 0.0), (7, 0.1)])
+@pytest.mark.parametrize("block_rows", [1, 5, 48, 1000])
+def test_loss_and_backward_equals_the_three_calls(tie_weights, ignore_index, label_smoothing, block_rows, monkeypatch):
+    monkeypatch.setattr(tinylm_module, "_HEAD_BLOCK_BYTES", block_rows * 48 * 4)
+    ((x, y),) = batches(1, 48, 12, seed=3)
+    y[0, :3] = 7  # some targets are ignore_index when it is 7
+    three, fused = make(tie_weights, seed=2), make(tie_weights, seed=2)
+    criterion = CrossEntropyLoss(ignore_index=ignore_index, label_smoothing=label_smoothing)
+    loss = criterion(three(x), y)
+    three.backward(criterion.backward())
+    fused_loss = fused.loss_and_backward(x, y, ignore_index=ignore_index, label_smoothing=label_smoothing)
+    # BLAS may sum a block's logits in another order than the whole product's: float32 rounding apart
+    assert fused_loss == pytest.approx(loss, rel=1e-6)
+    for (name, param), (_, fused_param) in zip(three.named_parameters(), fused.named_parameters()):
+        np.testing.assert_allclose(fused_param.grad, param.grad, rtol=1e-5, atol=1e-7, err_msg=name)
+    with pytest.raises(RuntimeError, match="forward"):
+        fused.backward(np.zeros((4, 12, 48), np.float32))  # no logits were kept for it
+
+
+def test_loss_and_backward_refuses_bad_targets_before_touching_gradients():
+    model = make()
+    x, y = batches(1, 48, 12)[0]
+    with pytest.raises(ValueError, match="targets must have the shape"):
+        model.loss_and_backward(x, y[:, :-1])
+    y[1, 2] = 48
+    with pytest.raises(IndexError, match="class 48"):
+        model.loss_and_backward(x, y)
+    assert all(param.grad is None for _, param in model.named_parameters())
 
 
 def test_bad_input_is_refused_clearly(tmp_path):

@@ -16,7 +16,6 @@ import numpy as np
 
 from minembed.data import random_batch
 from minembed.models.tinylm import TinyLM
-from minembed.nn import CrossEntropyLoss
 from minembed.optim import AdamW, SparseAdam, WarmupCosine
 from minembed.optim.optimizer import Optimizer
 
@@ -118,7 +117,6 @@ def train_lm(
     optimizers = _optimizers(model, lr, weight_decay)
     warmup = max(1, steps // 10) if warmup_steps is None else warmup_steps
     schedules = [WarmupCosine(opt, warmup_steps=warmup, total_steps=steps) for opt in optimizers]
-    criterion = CrossEntropyLoss()
 
     prompt = ids[: min(8, context_length)]
     sample_before = encoding.decode(model.generate(prompt, sample_tokens, temperature=0.8, seed=seed)[prompt.size :])
@@ -131,8 +129,7 @@ def train_lm(
     for step in range(steps):
         x, y = random_batch(ids, batch_size, context_length, rng)
         model.zero_grad()
-        loss = criterion(model(x), y)
-        model.backward(criterion.backward())
+        loss = model.loss_and_backward(x, y)  # model(x), the criterion and model.backward in one blocked pass
         for opt, schedule in zip(optimizers, schedules):
             opt.step()
             schedule.step()

@@ -39,11 +39,22 @@ def check_cross_entropy_args(logits, targets, ignore_index, label_smoothing):
     logits = np.asarray(logits)
     if logits.dtype not in FLOAT_DTYPES:
         raise TypeError(f"logits must be float32 or float64, got {logits.dtype}")
+    if logits.ndim < 1:
+        raise ValueError(f"logits must have a last (class) axis, got a scalar of shape {logits.shape}")
+    classes = logits.shape[-1]
+    flat_targets, ignore_index, label_smoothing = check_cross_entropy_targets(
+        targets, logits.shape[:-1], classes, ignore_index, label_smoothing
+    )
+    return np.ascontiguousarray(logits.reshape(-1, classes)), flat_targets, ignore_index, label_smoothing
+
+
+def check_cross_entropy_targets(targets, shape, classes, ignore_index, label_smoothing):
+    """Validated (targets (N,) int64, ignore_index, label_smoothing) for logits of shape `shape` + (classes,)."""
     targets = as_index_array(targets, "targets")
-    if logits.ndim < 1 or targets.shape != logits.shape[:-1]:
+    if targets.shape != tuple(shape):
         raise ValueError(
-            f"targets must have the shape of logits without its last (class) axis: logits {logits.shape} "
-            f"needs targets {logits.shape[:-1]}, got {targets.shape}"
+            f"targets must have the shape of logits without its last (class) axis: logits {(*shape, classes)} "
+            f"needs targets {tuple(shape)}, got {targets.shape}"
         )
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
         raise TypeError(f"ignore_index must be an int, got {ignore_index!r}")
@@ -53,7 +64,6 @@ def check_cross_entropy_args(logits, targets, ignore_index, label_smoothing):
         or not (0.0 <= label_smoothing <= 1.0)
     ):
         raise ValueError(f"label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
-    classes = logits.shape[-1]
     flat_targets = np.ascontiguousarray(targets.reshape(-1), dtype=np.int64)
     valid = flat_targets != ignore_index
     bad = valid & ((flat_targets < 0) | (flat_targets >= classes))
@@ -63,7 +73,7 @@ def check_cross_entropy_args(logits, targets, ignore_index, label_smoothing):
             f"targets holds class {int(flat_targets[position])} at flat position {position}, outside [0, {classes}) "
             f"for logits with {classes} classes (and it is not ignore_index={ignore_index})"
         )
-    return np.ascontiguousarray(logits.reshape(-1, classes)), flat_targets, int(ignore_index), float(label_smoothing)
+    return flat_targets, int(ignore_index), float(label_smoothing)
 
 
 _TWO_THREADS_FROM = 1 << 17  # values; below this, handing half to the helper costs more than it saves
@@ -88,7 +98,9 @@ def _kernels(logits: np.ndarray):
     return kernels.shift_rows, kernels.finish_rows
 
 
-def cross_entropy_rows(logits2d, targets, ignore_index, smoothing, grad_scale, *, kernels=None, with_grad=True):
+def cross_entropy_rows(
+    logits2d, targets, ignore_index, smoothing, grad_scale, *, kernels=None, with_grad=True, out=None
+):
     """(row_loss (N,) float64, grad (N, C) or None) for validated logits (N, C) and int64 targets (N,).
 
     Three passes per block of rows: the row maximum (NumPy) and the shift by it (Numba), np.exp in
@@ -97,12 +109,12 @@ def cross_entropy_rows(logits2d, targets, ignore_index, smoothing, grad_scale, *
     A block (about 256 KiB) stays in cache through its three passes, so the logits are read from
     memory once and the gradient written once. Large inputs give each core half of the rows
     (NumPy and the kernel release the GIL). kernels: a (shift_rows, finish_rows) pair
-    (default: chosen by size), for the twin tests.
+    (default: chosen by size), for the twin tests. out: an (N, C) array for the gradient (default: a new one).
     """
     n, classes = logits2d.shape
     shift_rows, finish_rows = _kernels(logits2d) if kernels is None else kernels
     row_max, row_sum, row_loss = np.empty(n), np.zeros(n), np.empty(n)
-    buffer = np.empty_like(logits2d)
+    buffer = np.empty_like(logits2d) if out is None else out
     block = max(1, _BLOCK_BYTES // max(1, classes * logits2d.itemsize))
 
     def rows(lo: int, hi: int) -> None:
