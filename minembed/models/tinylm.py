@@ -60,8 +60,9 @@ class TinyLM:
 
     forward(ids (B, T) int) -> logits (B, T, vocab_size); backward(grad_logits) accumulates every
     parameter's gradient; loss_and_backward(ids, targets) does forward, cross-entropy and backward in
-    one blocked pass (the training step's fast form). sparse=True gives the token table sparse row gradients (train it with
-    SparseAdam); it needs tie_weights=False, since a tied head's gradient touches every row.
+    one blocked pass (the training step's fast form). sparse=True gives the token table sparse row
+    gradients (train it with SparseAdam); it needs tie_weights=False, since a tied head's gradient
+    touches every row.
 
     >>> model = TinyLM(vocab_size=20, context_length=8, d_model=4, rng=np.random.default_rng(0))
     >>> model(np.zeros((2, 5), np.int64)).shape
