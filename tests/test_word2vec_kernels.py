@@ -212,3 +212,10 @@ def test_one_worker_is_bit_for_bit_reproducible():
     assert runs[0].loss_history == runs[1].loss_history
     other_seed = Word2Vec(sentences, vector_size=16, min_count=1, sg=1, workers=1, epochs=2, seed=4)
     assert not np.array_equal(runs[0].wv.vectors, other_seed.wv.vectors)
+
+
+def test_batch_kernels_carry_the_steps_fastmath_flags():
+    # Numba compiles an inlined step with its caller's flags, not its own: without FASTMATH on the
+    # batch kernels the steps' dot products compile as serial float32 chains (no reassociation).
+    for kernel in (skipgram.train_sg_batch, cbow.train_cbow_batch):
+        assert set(kernel.targetoptions["fastmath"]) == set(steps.FASTMATH) == {"reassoc", "nsz", "contract"}
