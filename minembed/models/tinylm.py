@@ -25,7 +25,7 @@ import numpy as np
 from minembed._files import atomic_write
 from minembed.nn import LayerNorm, Linear, TokenAndPositionEmbedding
 from minembed.nn._grads import accumulate_gradient
-from minembed.nn.functional.loss import check_cross_entropy_targets, cross_entropy_rows
+from minembed.nn.functional.loss import check_cross_entropy_targets, counted_targets, cross_entropy_rows, mean_loss
 from minembed.nn.parameter import Parameter, named_parameters_of
 
 
@@ -155,8 +155,7 @@ class TinyLM:
         flat_targets, ignore_index, smoothing = check_cross_entropy_targets(
             targets, hidden.shape[:-1], self.vocab_size, ignore_index, label_smoothing
         )
-        count = int(np.count_nonzero(flat_targets != ignore_index))
-        scale = 1.0 / count if count else np.nan
+        count, scale = counted_targets(flat_targets, ignore_index)
         weight = self.head_weight
         n = flat.shape[0]
         block_rows = max(1, _HEAD_BLOCK_BYTES // (self.vocab_size * flat.itemsize))
@@ -179,7 +178,7 @@ class TinyLM:
         self._hidden = None  # a later backward() needs its own forward()
         self._add_head_gradient(grad_head)
         self.embedding.backward(self.norm.backward(grad_hidden.reshape(hidden.shape)))
-        return float(row_loss.sum() / count) if count else float("nan")
+        return mean_loss(row_loss, count)
 
     def _add_head_gradient(self, grad_head: np.ndarray) -> None:
         """Accumulate d(loss)/d(head weight) (V, d): into the token table's gradient when the head is tied."""

@@ -150,11 +150,21 @@ def cross_entropy_with_grad(
     logits2d, flat_targets, ignore_index, smoothing = check_cross_entropy_args(
         logits, targets, ignore_index, label_smoothing
     )
-    count = int(np.count_nonzero(flat_targets != ignore_index))
-    scale = 1.0 / count if count else np.nan
+    count, scale = counted_targets(flat_targets, ignore_index)
     row_loss, grad = cross_entropy_rows(logits2d, flat_targets, ignore_index, smoothing, scale, with_grad=with_grad)
-    loss = row_loss.sum() / count if count else np.nan
-    return float(loss), grad.reshape(shape) if with_grad else None
+    return mean_loss(row_loss, count), grad.reshape(shape) if with_grad else None
+
+
+def counted_targets(flat_targets: np.ndarray, ignore_index: int) -> tuple[int, float]:
+    """(count, scale): how many targets are not ignore_index, and the gradient's scale 1 / count
+    (NaN when none count: the mean over no targets is NaN, as in torch)."""
+    count = int(np.count_nonzero(flat_targets != ignore_index))
+    return count, 1.0 / count if count else np.nan
+
+
+def mean_loss(row_loss: np.ndarray, count: int) -> float:
+    """The mean of the row losses over the `count` targets that count (NaN when none do)."""
+    return float(row_loss.sum() / count) if count else float("nan")
 
 
 def cross_entropy(logits, targets, ignore_index: int = -100, label_smoothing: float = 0.0) -> float:
