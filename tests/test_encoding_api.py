@@ -99,6 +99,20 @@ def test_encode_to_numpy(cl100k):
     assert cl100k.encode_to_numpy("").shape == (0,)
 
 
+def test_encode_to_numpy_owns_exactly_its_ids(gpt2):
+    """The kernel writes into a per-thread buffer (4 bytes per text byte) that later calls reuse:
+    each result is its own exact-size copy, unchanged by the next call."""
+    first_text, second_text = "The quick brown fox. " * 300, "jumps over the lazy dog! " * 500
+    first = gpt2.encode_to_numpy(first_text)
+    second = gpt2.encode_to_numpy(second_text)
+    assert first.tolist() == gpt2.encode_ordinary(first_text)
+    assert second.tolist() == gpt2.encode_ordinary(second_text)
+    for ids in (first, second):
+        owner = ids if ids.base is None else ids.base
+        assert np.asarray(owner).nbytes == ids.nbytes  # not a view into a text-sized buffer
+    assert not np.shares_memory(first, second)
+
+
 def test_surrogates_are_replaced(cl100k):
     theirs = tiktoken_encoding("cl100k_base")
     for text in ["\ud83d\udc4d", "\ud83d", "a\udc00b<|endoftext|>"]:

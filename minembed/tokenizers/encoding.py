@@ -252,7 +252,8 @@ class Encoding:
         allowed, disallowed = resolve_special(self.special_tokens_set, allowed_special, disallowed_special)
         check_disallowed(text, disallowed, self.special_tokens_set)
         if self._numba is not None and not allowed:
-            out = self._numba.encode([_utf8(text)])[0]
+            # A copy of exactly the ids: the kernel's buffer (4 bytes per text byte) is reused, not kept alive.
+            out = self._numba.encode([_utf8(text)], reuse_buffer=True)[0].copy()
         else:
             out = np.array(self.encode(text, allowed_special=allowed, disallowed_special=()), dtype=np.uint32)
         out.flags.writeable = False

@@ -45,6 +45,12 @@ SHORT_TEXT_BYTES = 1 << 13
 # (`seen` lives for one call), and the lines cut into 4 calls took 1.15x one call, into 16 calls
 # 1.20x (one thread). So two threads can reach about 2 / 1.15 = 1.7x here, not 2x.
 _PARTS_PER_THREAD = 2
+# `encode(..., reuse_buffer=True)` writes ids into a per-thread buffer that is kept between calls when
+# the texts hold at most this many bytes (the buffer takes 4 bytes per text byte: 4 MiB at most).
+# A fresh buffer per call pays a page fault per 4 KiB it touches (an mmap and munmap each time where
+# malloc's mmap threshold is fixed, as on Dask workers, which set MALLOC_TRIM_THRESHOLD_), and a
+# result that is a view of it keeps the whole text-sized buffer alive: callers copy the ids out.
+_KEPT_BUFFER_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ class NumbaEncoder:
     def encode_one(self, text: bytes) -> tuple[list[int], int]:
         """(ids, number of ids of the last piece) of one valid UTF-8 text."""
         if len(text) > SHORT_TEXT_BYTES:
-            ids, _, n_last = self.encode([text])
+            ids, _, n_last = self.encode([text], reuse_buffer=True)
             return ids.tolist(), n_last
         try:
             scratch, ids = self._scratch.buffers
@@ -138,12 +144,23 @@ class NumbaEncoder:
     def encode_ids(self, text: bytes) -> list[int]:
         """The ids of one valid UTF-8 text (`encode_one` without the count of the last piece's ids)."""
         if len(text) > SHORT_TEXT_BYTES:
-            return self.encode([text])[0].tolist()
+            return self.encode([text], reuse_buffer=True)[0].tolist()
         try:
             scratch, ids = self._scratch.buffers
         except AttributeError:  # first call on this thread
             scratch, ids = self._new_scratch()
         return ids[: kernels.encode_one(text, self.blob, scratch)].tolist()
+
+    def _kept_buffer(self, n_bytes: int) -> np.ndarray:
+        """A (>= n_bytes,) uint32 buffer for ids: this thread's kept one when n_bytes is small enough, else new."""
+        if n_bytes > _KEPT_BUFFER_BYTES:
+            return np.empty(n_bytes, dtype=np.uint32)
+        buffer = getattr(self._scratch, "out_ids", None)
+        if buffer is None or buffer.shape[0] < n_bytes:
+            # Grow in doublings from 64 KiB of text, so a thread keeps at most a few sizes over its life.
+            buffer = np.empty(max(1 << 16, 1 << (n_bytes - 1).bit_length()), dtype=np.uint32)
+            self._scratch.out_ids = buffer
+        return buffer
 
     def _new_scratch(self) -> tuple[np.ndarray, memoryview]:
         """This thread's scratch buffer for `kernels.encode_one`, and a memoryview of it (on which slicing and
@@ -178,20 +195,22 @@ class NumbaEncoder:
 
     def _encode_part(self, texts: list[bytes]) -> list[list[int]]:
         """The ids of each text, one kernel call for all of them."""
-        ids, text_ends, _ = self.encode(texts)
+        ids, text_ends, _ = self.encode(texts, reuse_buffer=True)
         flat = ids.tolist()
         ends = text_ends.tolist()
         return [flat[a:b] for a, b in zip([0, *ends], ends)]
 
-    def encode(self, texts: list[bytes]) -> tuple[np.ndarray, np.ndarray, int]:
+    def encode(self, texts: list[bytes], *, reuse_buffer: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
         """(ids (N,) uint32, text_ends (K,) int64, ids of the last piece) for valid UTF-8 texts.
 
         Text k's ids are ids[text_ends[k-1]:text_ends[k]]. An id of 0xFFFFFFFF marks a byte
         that is not a token (only possible for encodings without all 256 single bytes).
+        reuse_buffer=True: ids may be a view of this thread's kept buffer, valid only until the
+        thread's next call; copy or convert it before then.
         """
         data = np.frombuffer(b"".join(texts), dtype=np.uint8)
         text_ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
-        out_ids = np.empty(data.shape[0], dtype=np.uint32)
+        out_ids = self._kept_buffer(data.shape[0]) if reuse_buffer else np.empty(data.shape[0], dtype=np.uint32)
         out_text_ends = np.zeros(len(texts), dtype=np.int64)
         t, m = self.tokens, self.merges
         n_last = kernels.encode_texts(
