@@ -14,6 +14,8 @@ from minembed.nn.parameter import Parameter, named_parameters_of
 
 
 def _check_seq_len(seq_len, context_length: int) -> int:
+    if type(seq_len) is int and 0 <= seq_len <= context_length:
+        return seq_len  # the common case, without the slower isinstance(numbers.Integral) test
     if isinstance(seq_len, bool) or not isinstance(seq_len, numbers.Integral) or seq_len < 0:
         raise ValueError(f"seq_len must be a non-negative int, got {seq_len!r}")
     if seq_len > context_length:
@@ -179,9 +181,9 @@ class TokenAndPositionEmbedding:
         ids = as_index_array(ids, "ids")
         if ids.ndim not in (1, 2):
             raise ValueError(f"ids must be (B, T) or (T,), got shape {ids.shape}")
-        seq_len = _check_seq_len(ids.shape[-1], self.context_length)
+        positions = self.position_embedding.rows(ids.shape[-1])  # (T, D); checks T <= context_length
         # Token rows plus position rows in one pass over the output (the same sums as a lookup then +=).
-        out = self.token_embedding.forward_plus(ids, self.position_embedding.rows(seq_len))  # (B, T, D)
+        out = self.token_embedding.forward_plus(ids, positions)  # (B, T, D)
         self._last_shape = out.shape
         return out
 
