@@ -129,6 +129,32 @@ def test_batch_on_two_threads_equals_one_by_one(pair):
     assert expected[:50] == [theirs.encode_ordinary(t) for t in corpus[:50]]
 
 
+def test_two_thread_batches_from_several_threads_at_once(pair):
+    """Every caller shares the one helper thread: each batch must still come back whole and in order,
+    long texts (the kernel's kept per-thread buffer) among them."""
+    ours, _ = pair
+    rng = np.random.default_rng(3)
+    words = ["the", " cat", "Zürich", "👍", "\n", "  ", "1234", "I'm"]
+    corpora = [
+        ["".join(rng.choice(words, size=int(n))) for n in rng.integers(1, 12_000, size=60)] for _ in range(4)
+    ]
+    expected = [[ours.encode_ordinary(t) for t in corpus] for corpus in corpora]
+    results: dict[int, list] = {}
+    start = threading.Barrier(len(corpora))
+
+    def work(k: int) -> None:
+        start.wait()
+        results[k] = [ours.encode_ordinary_batch(corpora[k], num_threads=2) for _ in range(3)]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(corpora))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in range(len(corpora)):
+        assert results[k] == [expected[k]] * 3
+
+
 def _batch_in_child(texts: list[str]) -> list[list[int]]:
     return minembed.get_encoding("gpt2").encode_ordinary_batch(texts, num_threads=2)
 

@@ -37,14 +37,13 @@ __all__ = ["GPT2_SPLIT_PATTERN", "MergeTable", "NumbaEncoder", "TokenTable"]
 # table); longer ones `encode_texts`, whose `seen` table merges each distinct piece once. The two
 # kernels alone took the same time (0.9-1.15x, noise) on 1-32 kB pieces of War and Peace.
 SHORT_TEXT_BYTES = 1 << 13
-# encode_many on two threads cuts the batch into this many parts per thread (by bytes), which the
-# threads take in turn: while one holds the GIL (UTF-8 bytes in, lists of ids out), the other runs
-# the kernel without it. Measured on one thread (gpt2, 1.6 MB of War and Peace): the work that holds
-# the GIL is 26-29% of a batch of lines (the lists of ids, mostly) and 14-17% of a batch of 50 kB
-# documents. More parts are not free: each kernel call merges the distinct pieces of its own part
-# (`seen` lives for one call), and the lines cut into 4 calls took 1.15x one call, into 16 calls
-# 1.20x (one thread). So two threads can reach about 2 / 1.15 = 1.7x here, not 2x.
-_PARTS_PER_THREAD = 2
+# encode_many on two threads cuts the batch into this many parts per thread (by bytes). Both threads
+# run the kernel on parts, taking the next free one each time, but only the calling thread turns ids
+# into lists, which holds the GIL (20k paragraphs, one thread: kernel 140-175 ms, lists 95 ms): the
+# helper never waits for the GIL, and the caller fills its lists in while the helper's kernel runs.
+# More parts balance the two better but are not free: each kernel call merges the distinct pieces
+# of its own part (`seen` lives for one call); the paragraphs cut into 8 calls took 1.05-1.1x one call.
+_PARTS_PER_THREAD = 4
 # `encode(..., reuse_buffer=True)` writes ids into a per-thread buffer that is kept between calls when
 # the texts hold at most this many bytes (the buffer takes 4 bytes per text byte: 4 MiB at most).
 # A fresh buffer per call pays a page fault per 4 KiB it touches (an mmap and munmap each time where
@@ -91,6 +90,14 @@ def pack_blob(tables: np.ndarray, classes: np.ndarray, arena: np.ndarray) -> np.
         blob[at : at + p.shape[0]] = p
         at += p.shape[0]
     return blob
+
+
+def _lists_of_texts(ids: np.ndarray, text_ends: np.ndarray) -> list[list[int]]:
+    """[ids of text k as a list] from the kernel's ids (N,) and text_ends (K,)."""
+    bounds = [0, *text_ends.tolist()]
+    # One tolist per text: 25% less time under the GIL than one tolist and then a slice per text
+    # (which makes every int reference twice), measured on 20k paragraphs.
+    return [ids[a:b].tolist() for a, b in itertools.pairwise(bounds)]
 
 
 class NumbaEncoder:
@@ -179,26 +186,41 @@ class NumbaEncoder:
         cuts = np.searchsorted(ends, ends[-1] * np.arange(1, n_parts) // n_parts, side="right").tolist()
         bounds = sorted({0, *cuts, len(texts)})
         parts = [texts[a:b] for a, b in itertools.pairwise(bounds)]
-        results: list[list[list[int]] | None] = [None] * len(parts)
+        lists: list[list[list[int]] | None] = [None] * len(parts)
+        from_helper: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(parts)  # ids, text_ends
         next_part = itertools.count()  # next() on a count is atomic: each part is taken once
-        helper = _threads.submit(self._take_parts, parts, next_part, results)
-        self._take_parts(parts, next_part, results)
-        helper.result()
-        return list(itertools.chain.from_iterable(results))
+        helper = _threads.submit(self._encode_parts_for_later, parts, next_part, from_helper)
+        try:
+            for j in next_part:
+                if j >= len(parts):
+                    break
+                lists[j] = self._encode_part(parts[j])
+                self._lists_of_finished(from_helper, lists)
+        finally:
+            helper.result()
+        self._lists_of_finished(from_helper, lists)
+        return list(itertools.chain.from_iterable(lists))
 
-    def _take_parts(self, parts: list[list[bytes]], next_part, results: list) -> None:
-        """Encode parts, taking the next free one each time, until none is left."""
+    def _encode_parts_for_later(self, parts: list[list[bytes]], next_part, from_helper: list) -> None:
+        """On the helper: run the kernel on the next free part until none is left; no lists, no GIL."""
         for j in next_part:
             if j >= len(parts):
                 return
-            results[j] = self._encode_part(parts[j])
+            ids, text_ends, _ = self.encode(parts[j])  # a fresh buffer: the caller reads it later
+            from_helper[j] = (ids, text_ends)
+
+    @staticmethod
+    def _lists_of_finished(from_helper: list, lists: list) -> None:
+        """Turn the ids of every part the helper has finished into lists (then drop its arrays)."""
+        for j, done in enumerate(from_helper):
+            if done is not None:
+                lists[j] = _lists_of_texts(*done)
+                from_helper[j] = None
 
     def _encode_part(self, texts: list[bytes]) -> list[list[int]]:
         """The ids of each text, one kernel call for all of them."""
         ids, text_ends, _ = self.encode(texts, reuse_buffer=True)
-        flat = ids.tolist()
-        ends = text_ends.tolist()
-        return [flat[a:b] for a, b in zip([0, *ends], ends)]
+        return _lists_of_texts(ids, text_ends)
 
     def encode(self, texts: list[bytes], *, reuse_buffer: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
         """(ids (N,) uint32, text_ends (K,) int64, ids of the last piece) for valid UTF-8 texts.
