@@ -27,16 +27,27 @@ def worker_environment() -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join([REPO_ROOT, *[p for p in paths if p]])
 
 
+# glibc's own malloc thresholds at the values its adaptive rule reaches on 64-bit Linux (mmap
+# 32 MiB, trim twice that). Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also
+# fixes the mmap threshold at 128 KiB: tokenizing then ran 15-25% slower per worker (measured in
+# benchmarks/bench_shards.py, which reports both). docs/distributed.md says how to set this on a cluster.
+GLIBC_ADAPTIVE_MALLOC = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(64 << 20),
+    "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+}
+
+
 @contextlib.contextmanager
-def local_cluster(n_workers: int = 2):
-    """A distributed.Client on a LocalCluster of `n_workers` processes, 1 thread each, on 127.0.0.1."""
+def local_cluster(n_workers: int = 2, config: dict | None = None):
+    """A distributed.Client on a LocalCluster of `n_workers` processes, 1 thread each, on 127.0.0.1,
+    with extra dask `config` (e.g. GLIBC_ADAPTIVE_MALLOC) while it starts."""
     worker_environment()
     import dask
     import distributed
 
     # One retry after a worker dies (the default is 3): a task that kills its worker every time
     # then fails after two deaths instead of four, which keeps the tests short.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1, **(config or {})}):
         cluster = distributed.LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
         )
