@@ -135,9 +135,7 @@ def test_two_thread_batches_from_several_threads_at_once(pair):
     ours, _ = pair
     rng = np.random.default_rng(3)
     words = ["the", " cat", "Zürich", "👍", "\n", "  ", "1234", "I'm"]
-    corpora = [
-        ["".join(rng.choice(words, size=int(n))) for n in rng.integers(1, 12_000, size=60)] for _ in range(4)
-    ]
+    corpora = [["".join(rng.choice(words, size=int(n))) for n in rng.integers(1, 12_000, size=60)] for _ in range(4)]
     expected = [[ours.encode_ordinary(t) for t in corpus] for corpus in corpora]
     results: dict[int, list] = {}
     start = threading.Barrier(len(corpora))
