@@ -29,8 +29,8 @@ def worker_environment() -> None:
 
 # glibc's own malloc thresholds at the values its adaptive rule reaches on 64-bit Linux (mmap
 # 32 MiB, trim twice that). Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also
-# fixes the mmap threshold at 128 KiB: tokenizing then ran 15-25% slower per worker (measured in
-# benchmarks/bench_shards.py, which reports both). docs/distributed.md says how to set this on a cluster.
+# fixes the mmap threshold at 128 KiB: tokenizing then ran 10-30% slower per worker (measured with
+# benchmarks/bench_shards.py, which reports both, and A/B runs). docs/distributed.md says how to set this.
 GLIBC_ADAPTIVE_MALLOC = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(64 << 20),
     "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(32 << 20),

@@ -7,8 +7,8 @@ small LM (`minembed.nn.functional.loss.cross_entropy_rows` drives them):
      subtract took 3x this loop); the float64 row sums of the logits only for label smoothing;
   2. NumPy's `np.exp` over that block in place: its SIMD float32 exp is several times faster
      than the scalar exp a Numba loop calls (no SVML here);
-  3. `finish_rows` (here): each row's sum of exponentials (float64, over SIMD lanes), its loss, and the rescale of
-     the row into the gradient softmax - target.
+  3. `finish_rows` (here): each row's sum of exponentials (float64, over SIMD lanes), its loss,
+     and the rescale of the row into the gradient softmax - target.
 A block of about 256 KiB stays in cache through the three passes, so memory sees one read of the
 logits and one write of the gradient (three whole-array passes moved 3.5x the bytes). NumPy and
 the kernel release the GIL: two threads each take half of the rows, block by block. Computing
