@@ -87,32 +87,32 @@ def _numba_threads() -> int:
     return numba.get_num_threads()
 
 
-def _kernels(logits: np.ndarray):
-    """(shift_rows, finish_rows): the Numba kernels, or their NumPy twins for tiny logits."""
+def _softmax_rows(logits: np.ndarray):
+    """The Numba kernel of a block of rows (kernels/cross_entropy.py), or its NumPy twin for tiny logits."""
     if logits.size < 4096:
         from minembed.nn.kernels import cross_entropy_numpy as twins
 
-        return twins.shift_rows, twins.finish_rows
+        return twins.softmax_rows
     from minembed.nn.kernels import cross_entropy as kernels
 
-    return kernels.shift_rows, kernels.finish_rows
+    return kernels.softmax_rows
 
 
 def cross_entropy_rows(
-    logits2d, targets, ignore_index, smoothing, grad_scale, *, kernels=None, with_grad=True, out=None
+    logits2d, targets, ignore_index, smoothing, grad_scale, *, kernel=None, with_grad=True, out=None
 ):
     """(row_loss (N,) float64, grad (N, C) or None) for validated logits (N, C) and int64 targets (N,).
 
-    Three passes per block of rows: the row maximum (NumPy) and the shift by it (Numba), np.exp in
-    place (NumPy's SIMD exp, several times faster than the scalar exp a Numba loop calls), then
-    sum, loss and rescale (Numba). The row sums of the logits enter label smoothing only.
-    A block (about 256 KiB) stays in cache through its three passes, so the logits are read from
-    memory once and the gradient written once. Large inputs give each core half of the rows
-    (NumPy and the kernel release the GIL). kernels: a (shift_rows, finish_rows) pair
-    (default: chosen by size), for the twin tests. out: an (N, C) array for the gradient (default: a new one).
+    Per block of rows: NumPy's SIMD row maximum, then the kernel (kernels/cross_entropy.py): the
+    shift, exp, sum, loss and rescale into the gradient, row by row (one sweep for float32). The
+    row sums of the logits enter label smoothing only. A block (about 256 KiB) stays in cache from
+    its maximum to its gradient, so the logits are read from memory once and the gradient written
+    once. Large inputs give each core half of the rows (NumPy and the kernel release the GIL).
+    kernel: a softmax_rows function (default: chosen by size), for the twin tests.
+    out: an (N, C) array for the gradient (default: a new one).
     """
     n, classes = logits2d.shape
-    shift_rows, finish_rows = _kernels(logits2d) if kernels is None else kernels
+    softmax_rows = _softmax_rows(logits2d) if kernel is None else kernel
     row_max, row_sum, row_loss = np.empty(n), np.zeros(n), np.empty(n)
     buffer = np.empty_like(logits2d) if out is None else out
     block = max(1, _BLOCK_BYTES // max(1, classes * logits2d.itemsize))
@@ -122,14 +122,12 @@ def cross_entropy_rows(
             part = slice(start, min(start + block, hi))
             block_logits, block_targets = logits2d[part], targets[part]
             maxima = block_logits.max(axis=1) if classes else np.zeros(block_logits.shape[0], logits2d.dtype)
-            shift_rows(block_logits, maxima, block_targets, ignore_index, row_max[part], buffer[part])
             if smoothing:  # the row sums of the logits enter the smoothed loss only
                 sums = block_logits.sum(axis=1, dtype=np.float64)
                 row_sum[part] = np.where(block_targets != ignore_index, sums, 0.0)
-            np.exp(buffer[part], out=buffer[part])
-            finish_rows(
-                buffer[part], logits2d[part], targets[part], ignore_index, smoothing, grad_scale,
-                row_max[part], row_sum[part], row_loss[part], with_grad,
+            softmax_rows(
+                block_logits, maxima, block_targets, ignore_index, smoothing, grad_scale,
+                row_max[part], row_sum[part], row_loss[part], buffer[part], with_grad,
             )  # fmt: skip
 
     if logits2d.size >= _TWO_THREADS_FROM and n > 1 and _numba_threads() > 1:

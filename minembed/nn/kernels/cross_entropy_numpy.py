@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from minembed.nn.kernels.fast_exp_numpy import exp_float32
+
 
 def shift_rows(logits, maxima, targets, ignore_index, row_max, shifted):
     """shifted[i] = logits[i] - maxima[i] and row_max[i] = maxima[i] (maxima (N,): each row's max);
@@ -35,3 +37,13 @@ def finish_rows(exps, logits, targets, ignore_index, smoothing, grad_scale, row_
         exps[~keep] = 0
         rows = np.flatnonzero(keep)
         exps[rows, targets[rows]] -= dtype((1.0 - smoothing) * grad_scale)
+
+
+def softmax_rows(
+    logits, maxima, targets, ignore_index, smoothing, grad_scale, row_max, row_sum, row_loss, out, with_grad
+):
+    """A block of rows, given its maxima (N,): row_max, row_loss (N,) float64 and, in out (N, C), the
+    gradient (if with_grad) or the exponentials; float32 takes fast_exp's exp, as the kernel does."""
+    shift_rows(logits, maxima, targets, ignore_index, row_max, out)
+    out[...] = exp_float32(out) if out.dtype == np.float32 else np.exp(out)
+    finish_rows(out, logits, targets, ignore_index, smoothing, grad_scale, row_max, row_sum, row_loss, with_grad)
