@@ -96,6 +96,7 @@ class TinyLM:
         self.vocab_size, self.context_length, self.d_model = vocab_size, context_length, d_model
         self.tie_weights, self.sparse = bool(tie_weights), bool(sparse)
         self._hidden = None  # (N, d_model) LayerNorm output of the last forward, for the head's backward
+        self._buffers_key, self._buffers = None, ()  # loss_and_backward's blocks, kept between steps
 
     @property
     def config(self) -> dict:
@@ -159,12 +160,9 @@ class TinyLM:
         weight = self.head_weight
         n = flat.shape[0]
         block_rows = max(1, _HEAD_BLOCK_BYTES // (self.vocab_size * flat.itemsize))
-        logits = np.empty((min(block_rows, n), self.vocab_size), flat.dtype)
-        grad_logits = np.empty_like(logits)
+        logits, grad_logits, grad_head, block_grad_head = self._head_buffers(min(block_rows, n), flat.dtype)
         row_loss = np.empty(n)
         grad_hidden = np.empty_like(flat)
-        grad_head = np.zeros_like(weight)
-        block_grad_head = np.empty_like(weight)
         for lo in range(0, n, block_rows):
             hi = min(lo + block_rows, n)
             block_logits, block_grad = logits[: hi - lo], grad_logits[: hi - lo]
@@ -173,12 +171,29 @@ class TinyLM:
                 block_logits, flat_targets[lo:hi], ignore_index, smoothing, scale, out=block_grad
             )
             np.matmul(block_grad, weight, out=grad_hidden[lo:hi])
-            np.matmul(block_grad.T, flat[lo:hi], out=block_grad_head)
-            grad_head += block_grad_head
+            if lo == 0:
+                np.matmul(block_grad.T, flat[lo:hi], out=grad_head)
+            else:
+                np.matmul(block_grad.T, flat[lo:hi], out=block_grad_head)
+                grad_head += block_grad_head
         self._hidden = None  # a later backward() needs its own forward()
-        self._add_head_gradient(grad_head)
+        self._add_head_gradient(grad_head.copy())
         self.embedding.backward(self.norm.backward(grad_hidden.reshape(hidden.shape)))
         return mean_loss(row_loss, count)
+
+    def _head_buffers(self, rows: int, dtype) -> tuple[np.ndarray, ...]:
+        """(logits, grad_logits (rows, V), grad_head, block_grad_head (V, d)) for loss_and_backward, kept
+        from step to step: allocated anew, their pages would fault in on every step (about 10 MiB)."""
+        key = (rows, np.dtype(dtype))
+        if self._buffers_key != key:
+            self._buffers = (
+                np.empty((rows, self.vocab_size), dtype),
+                np.empty((rows, self.vocab_size), dtype),
+                np.empty((self.vocab_size, self.d_model), dtype),
+                np.empty((self.vocab_size, self.d_model), dtype),
+            )
+            self._buffers_key = key
+        return self._buffers
 
     def _add_head_gradient(self, grad_head: np.ndarray) -> None:
         """Accumulate d(loss)/d(head weight) (V, d): into the token table's gradient when the head is tied."""
