@@ -163,6 +163,24 @@ def test_loss_and_backward_equals_the_three_calls(tie_weights, ignore_index, lab
         fused.backward(np.zeros((4, 12, 48), np.float32))  # no logits were kept for it
 
 
+@pytest.mark.parametrize("tie_weights", [True, False])
+def test_loss_and_backward_keeps_its_buffers_out_of_the_gradients(tie_weights, monkeypatch):
+    """The block buffers are reused by the next call: a gradient handed out must never be one of them."""
+    monkeypatch.setattr(tinylm_module, "_HEAD_BLOCK_BYTES", 5 * 48 * 4)  # several blocks of 5 rows
+    (x1, y1), (x2, y2) = batches(2, 48, 12, seed=4)
+    model, fresh = make(tie_weights, seed=5), make(tie_weights, seed=5)
+    model.loss_and_backward(x1, y1)
+    first = {name: param.grad for name, param in model.named_parameters()}
+    kept = {name: grad.copy() for name, grad in first.items()}
+    model.zero_grad()
+    model.loss_and_backward(x2, y2)  # fills the same buffers with another batch's blocks
+    for name, grad in first.items():
+        np.testing.assert_array_equal(grad, kept[name], err_msg=name)
+    fresh.loss_and_backward(x2, y2)
+    for (name, param), (_, expected) in zip(model.named_parameters(), fresh.named_parameters()):
+        np.testing.assert_array_equal(param.grad, expected.grad, err_msg=name)
+
+
 def test_loss_and_backward_refuses_bad_targets_before_touching_gradients():
     model = make()
     x, y = batches(1, 48, 12)[0]
