@@ -32,6 +32,12 @@ sys.path[:0] = [HERE, os.path.dirname(HERE)]
 VOCAB, D_MODEL, CONTEXT, BATCH = 4096, 128, 128, 16
 
 
+# OpenBLAS's idle workers spin for 2**28 cycles (about 0.1 s here) after each product, holding a
+# core: torch work right after a NumPy product ran 2.5-3x slower. Each side waits this long first,
+# so that none pays for the threads of the side before it.
+SETTLE_SECONDS = 0.3
+
+
 def _alternating(contenders: dict, rounds: int, repeat: int, warmup: int = 3) -> dict[str, list[float]]:
     """Per-round median seconds of each contender, contenders alternating within each round."""
     for fn in contenders.values():
@@ -40,6 +46,7 @@ def _alternating(contenders: dict, rounds: int, repeat: int, warmup: int = 3) ->
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, fn in contenders.items():
+            time.sleep(SETTLE_SECONDS)
             times = []
             for _ in range(repeat):
                 start = time.perf_counter()

@@ -41,6 +41,13 @@ def in_two(work: Callable[[int, int], object], n: int) -> None:
         first.result()
 
 
+def numba_threads() -> int:
+    """How many threads minembed's split passes may use: Numba's count (numba.set_num_threads)."""
+    import numba  # already loaded by the kernels whenever the work is large enough to ask
+
+    return numba.get_num_threads()
+
+
 def _forget_helper_thread() -> None:
     global _helper, _helper_lock
     _helper, _helper_lock = None, threading.Lock()  # a forked child has no thread behind the old pool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -203,3 +204,30 @@ def test_bad_input_is_refused_clearly(tmp_path):
     with pytest.raises(ValueError, match=".npz or .safetensors"):
         model.save(tmp_path / "model.bin")
     assert not (tmp_path / "model.bin").exists()
+
+
+def test_loss_and_backward_on_two_threads_gives_the_bits_of_one_thread():
+    """256 rows of 512 logits: large enough for the split, whose two halves run in the same order either way."""
+    (x, y), (x2, y2) = batches(2, 512, 32, batch=8, seed=6)
+    results = []
+    for threads in (1, 2):
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            model = make(seed=7, vocab=512, context=32)
+            losses = [model.loss_and_backward(x, y), model.loss_and_backward(x2, y2)]  # the second one accumulates
+            results.append((losses, {name: param.grad.copy() for name, param in model.named_parameters()}))
+        finally:
+            numba.set_num_threads(previous)
+    (losses_one, grads_one), (losses_two, grads_two) = results
+    assert losses_one == losses_two
+    for name, grad in grads_one.items():
+        np.testing.assert_array_equal(grads_two[name], grad, err_msg=name)
+    three = make(seed=7, vocab=512, context=32)
+    criterion = CrossEntropyLoss()
+    assert criterion(three(x), y) == pytest.approx(losses_two[0], rel=1e-6)
+    three.backward(criterion.backward())
+    criterion(three(x2), y2)
+    three.backward(criterion.backward())
+    for name, param in three.named_parameters():
+        np.testing.assert_allclose(grads_two[name], param.grad, rtol=1e-5, atol=1e-7, err_msg=name)

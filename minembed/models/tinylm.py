@@ -22,10 +22,18 @@ from pathlib import Path
 
 import numpy as np
 
+from minembed import _threads
+from minembed._blas import one_thread_per_call
 from minembed._files import atomic_write
 from minembed.nn import LayerNorm, Linear, TokenAndPositionEmbedding
 from minembed.nn._grads import accumulate_gradient
-from minembed.nn.functional.loss import check_cross_entropy_targets, counted_targets, cross_entropy_rows, mean_loss
+from minembed.nn.functional.loss import (
+    TWO_THREADS_FROM,
+    check_cross_entropy_targets,
+    counted_targets,
+    cross_entropy_rows,
+    mean_loss,
+)
 from minembed.nn.parameter import Parameter, named_parameters_of
 
 
@@ -50,9 +58,11 @@ def sample_next_token(
     return int(rng.choice(probs.shape[0], p=probs))
 
 
-# The head's blocks of logits: about 4 MiB (256 rows of 4096 classes in float32); measured fastest
-# of 128, 256 and 512 rows on this machine, whose cores have 2 MiB of L2 each.
-_HEAD_BLOCK_BYTES = 1 << 22
+# The head's blocks of logits: about 8 MiB (512 rows of 4096 classes in float32). On one thread per
+# call, the step's three products ran at 70 GFLOP/s on blocks of 128 rows, 86 on 256 and 104-123
+# on 512 here (larger blocks spread BLAS's packing over more work); 1024 gained nothing more.
+# Each half of the rows keeps a block of logits and one of their gradient: 32 MiB at V=4096.
+_HEAD_BLOCK_BYTES = 1 << 23
 
 
 class TinyLM:
@@ -148,8 +158,11 @@ class TinyLM:
         call that never holds the (N, V) logits or their gradient whole: the head and the loss run
         on blocks of rows, and a block's logits stay in cache from its matrix product through the
         loss to the two products of the backward. (The whole arrays would be written and read
-        several times, and their fresh pages cost as much as a pass.) Equal to the three calls up
-        to float32 rounding: the head's gradient is summed block by block.
+        several times.) The rows are cut in two halves, each with its own blocks and its own sum of
+        the head's gradient; on two threads, the helper takes one half and the caller the other,
+        with BLAS on one thread per call (minembed._blas says why). Equal to the three calls up to
+        float32 rounding (the head's gradient is summed block by block), and the same bits on one
+        thread as on two.
         """
         hidden = self.norm(self.embedding(ids))
         flat = hidden.reshape(-1, self.d_model)
@@ -160,40 +173,60 @@ class TinyLM:
         weight = self.head_weight
         n = flat.shape[0]
         block_rows = max(1, _HEAD_BLOCK_BYTES // (self.vocab_size * flat.itemsize))
-        logits, grad_logits, grad_head, block_grad_head = self._head_buffers(min(block_rows, n), flat.dtype)
         row_loss = np.empty(n)
         grad_hidden = np.empty_like(flat)
-        for lo in range(0, n, block_rows):
-            hi = min(lo + block_rows, n)
-            block_logits, block_grad = logits[: hi - lo], grad_logits[: hi - lo]
-            np.matmul(flat[lo:hi], weight.T, out=block_logits)
-            row_loss[lo:hi], _ = cross_entropy_rows(
-                block_logits, flat_targets[lo:hi], ignore_index, smoothing, scale, out=block_grad
-            )
-            np.matmul(block_grad, weight, out=grad_hidden[lo:hi])
-            if lo == 0:
-                np.matmul(block_grad.T, flat[lo:hi], out=grad_head)
-            else:
-                np.matmul(block_grad.T, flat[lo:hi], out=block_grad_head)
-                grad_head += block_grad_head
+        grad_heads = [None, None]  # each half's (V, d) sum, in that half's kept buffer
+
+        def head_rows(lo: int, hi: int) -> None:
+            """Rows [lo, hi), block by block on this thread: logits, loss, gradient and both backward products."""
+            half = 0 if hi <= n // 2 else 1  # in_two gives the helper [0, n // 2) and the caller [n // 2, n)
+            logits, grad_logits, grad_head, block_grad_head = self._head_buffers(half, min(block_rows, n), flat.dtype)
+            for start in range(lo, hi, block_rows):
+                stop = min(start + block_rows, hi)
+                block_logits, block_grad = logits[: stop - start], grad_logits[: stop - start]
+                np.matmul(flat[start:stop], weight.T, out=block_logits)
+                row_loss[start:stop], _ = cross_entropy_rows(
+                    block_logits, flat_targets[start:stop], ignore_index, smoothing, scale, out=block_grad, split=False
+                )
+                np.matmul(block_grad, weight, out=grad_hidden[start:stop])
+                if start == lo:
+                    np.matmul(block_grad.T, flat[start:stop], out=grad_head)
+                    grad_heads[half] = grad_head
+                else:
+                    np.matmul(block_grad.T, flat[start:stop], out=block_grad_head)
+                    grad_head += block_grad_head
+
+        if n > 1 and n * self.vocab_size >= TWO_THREADS_FROM and _threads.numba_threads() > 1:
+            with one_thread_per_call() as split:
+                if split:
+                    _threads.in_two(head_rows, n)
+        else:
+            split = False
+        if not split:
+            head_rows(0, n // 2)
+            head_rows(n // 2, n)
         self._hidden = None  # a later backward() needs its own forward()
-        self._add_head_gradient(grad_head.copy())
+        halves = [grad for grad in grad_heads if grad is not None]
+        self._add_head_gradient(halves[0] + halves[1] if len(halves) == 2 else halves[0].copy())
         self.embedding.backward(self.norm.backward(grad_hidden.reshape(hidden.shape)))
         return mean_loss(row_loss, count)
 
-    def _head_buffers(self, rows: int, dtype) -> tuple[np.ndarray, ...]:
-        """(logits, grad_logits (rows, V), grad_head, block_grad_head (V, d)) for loss_and_backward, kept
-        from step to step: allocated anew, their pages would fault in on every step (about 10 MiB)."""
+    def _head_buffers(self, half: int, rows: int, dtype) -> tuple[np.ndarray, ...]:
+        """(logits, grad_logits (rows, V), grad_head, block_grad_head (V, d)) of one half of loss_and_backward's
+        rows, kept from step to step: allocated anew, their pages would fault in on every step."""
         key = (rows, np.dtype(dtype))
         if self._buffers_key != key:
-            self._buffers = (
-                np.empty((rows, self.vocab_size), dtype),
-                np.empty((rows, self.vocab_size), dtype),
-                np.empty((self.vocab_size, self.d_model), dtype),
-                np.empty((self.vocab_size, self.d_model), dtype),
+            self._buffers = tuple(
+                (
+                    np.empty((rows, self.vocab_size), dtype),
+                    np.empty((rows, self.vocab_size), dtype),
+                    np.empty((self.vocab_size, self.d_model), dtype),
+                    np.empty((self.vocab_size, self.d_model), dtype),
+                )
+                for _ in range(2)
             )
             self._buffers_key = key
-        return self._buffers
+        return self._buffers[half]
 
     def _add_head_gradient(self, grad_head: np.ndarray) -> None:
         """Accumulate d(loss)/d(head weight) (V, d): into the token table's gradient when the head is tied."""

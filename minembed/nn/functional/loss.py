@@ -76,15 +76,8 @@ def check_cross_entropy_targets(targets, shape, classes, ignore_index, label_smo
     return flat_targets, int(ignore_index), float(label_smoothing)
 
 
-_TWO_THREADS_FROM = 1 << 17  # values; below this, handing half to the helper costs more than it saves
+TWO_THREADS_FROM = 1 << 17  # values; below this, handing half to the helper costs more than it saves
 _BLOCK_BYTES = 1 << 18  # rows are processed in blocks of about this size, which stay in the L2 cache
-
-
-def _numba_threads() -> int:
-    """Numba's thread count (numba.set_num_threads), which minembed's threaded passes all follow."""
-    import numba  # already loaded by the kernels whenever the logits are large enough to ask
-
-    return numba.get_num_threads()
 
 
 def _softmax_rows(logits: np.ndarray):
@@ -99,7 +92,7 @@ def _softmax_rows(logits: np.ndarray):
 
 
 def cross_entropy_rows(
-    logits2d, targets, ignore_index, smoothing, grad_scale, *, kernel=None, with_grad=True, out=None
+    logits2d, targets, ignore_index, smoothing, grad_scale, *, kernel=None, with_grad=True, out=None, split=True
 ):
     """(row_loss (N,) float64, grad (N, C) or None) for validated logits (N, C) and int64 targets (N,).
 
@@ -109,7 +102,8 @@ def cross_entropy_rows(
     its maximum to its gradient, so the logits are read from memory once and the gradient written
     once. Large inputs give each core half of the rows (NumPy and the kernel release the GIL).
     kernel: a softmax_rows function (default: chosen by size), for the twin tests.
-    out: an (N, C) array for the gradient (default: a new one).
+    out: an (N, C) array for the gradient (default: a new one). split=False keeps every row on the
+    calling thread (for callers that split their rows themselves).
     """
     n, classes = logits2d.shape
     softmax_rows = _softmax_rows(logits2d) if kernel is None else kernel
@@ -130,7 +124,7 @@ def cross_entropy_rows(
                 row_max[part], row_sum[part], row_loss[part], buffer[part], with_grad,
             )  # fmt: skip
 
-    if logits2d.size >= _TWO_THREADS_FROM and n > 1 and _numba_threads() > 1:
+    if split and logits2d.size >= TWO_THREADS_FROM and n > 1 and _threads.numba_threads() > 1:
         _threads.in_two(rows, n)
     else:
         rows(0, n)

@@ -1,0 +1,62 @@
+"""minembed._blas.one_thread_per_call: BLAS on one thread inside the block, its own count restored after."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from minembed._blas import one_thread_per_call
+
+
+def blas_thread_counts() -> list[int]:
+    return [info["num_threads"] for info in ThreadpoolController().select(user_api="blas").info()]
+
+
+def test_one_thread_inside_nested_blocks_and_the_count_restored_after_the_last():
+    np.ones((2, 2)) @ np.ones((2, 2))  # NumPy's BLAS is loaded
+    before = blas_thread_counts()
+    assert before, "NumPy's BLAS should be visible to threadpoolctl"
+    with one_thread_per_call() as limited:
+        assert limited
+        assert blas_thread_counts() == [1] * len(before)
+        with one_thread_per_call():
+            assert blas_thread_counts() == [1] * len(before)
+        assert blas_thread_counts() == [1] * len(before)  # the outer block is still open
+    assert blas_thread_counts() == before
+
+
+def test_blocks_open_on_two_threads_say_whether_blas_is_on_one_thread_and_restore_once_both_close():
+    """threadpoolctl lets one thread at a time set OpenBLAS's count, so a block may yield False; whatever
+    it yields must be true of the counts inside it, and the counts come back when the last block closes."""
+    before = blas_thread_counts()
+    inside, leave = threading.Event(), threading.Event()
+    seen = {}
+
+    def other_block():
+        with one_thread_per_call() as limited:
+            seen["worker"] = (limited, blas_thread_counts())
+            inside.set()
+            leave.wait(10)
+
+    worker = threading.Thread(target=other_block)
+    worker.start()
+    assert inside.wait(10)
+    with one_thread_per_call() as limited:
+        seen["main"] = (limited, blas_thread_counts())
+    leave.set()
+    worker.join(10)
+    for name, (limited, counts) in seen.items():
+        assert limited == (counts == [1] * len(before)), name
+    assert blas_thread_counts() == before
+
+
+def test_an_exception_inside_the_block_still_restores_the_count():
+    before = blas_thread_counts()
+    try:
+        with one_thread_per_call():
+            raise KeyError("inside")
+    except KeyError:
+        pass
+    assert blas_thread_counts() == before
