@@ -440,3 +440,19 @@ def test_warmup_cosine_schedule():
     assert sched.get_last_lr() == [pytest.approx(2.0 * factors[55])]
     with pytest.raises(ValueError, match="total_steps"):
         warmup_cosine(0, warmup_steps=10, total_steps=5)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+@pytest.mark.parametrize("size", [7, 70_000])  # the serial kernel and the threaded one
+def test_adam_with_eps_zero_and_zero_gradients_gives_torchs_nan_not_an_exception(name, size):
+    """0 / 0 in the update: torch gives nan; the kernels follow IEEE arithmetic (error_model="numpy")."""
+    rng = np.random.default_rng(size)
+    params = [rng.standard_normal(size).astype(np.float32)]
+    grads = [[np.where(np.arange(size) % 3 == 0, 0.0, rng.standard_normal(size)).astype(np.float32)]]
+    cls = {"Adam": Adam, "AdamW": AdamW}[name]
+    with torch_sqrt_in_minembed():  # the one-ulp differences of torch's sqrt aside, the same bits
+        ours, _ = run_minembed(cls, params, grads, lr=0.1, eps=0.0)
+    theirs, _ = torch_optim.run_optimizer(name, params, grads, lr=0.1, eps=0.0)
+    assert np.isnan(theirs[0][0][::3]).all()
+    assert_same_bits(ours, theirs)
+    assert np.isnan(run_minembed(cls, params, grads, lr=0.1, eps=0.0)[0][0][0][::3]).all()  # one pass, np.sqrt

@@ -7,8 +7,9 @@ eight; its square root is the correctly rounded one of np.sqrt. `adam_moments` a
 split that pass in two around a square root taken outside (the hook the tests use to swap in
 torch's own square root). `fastmath` is off and every fused multiply-add torch does is LLVM's
 exact `llvm.fma` (`minembed._fma`): results are compared bit for bit with torch and with the twins.
-Measured (2 cores, busy machine, TinyLM's 540k float32 parameters, one thread): the two passes
-with an emulated FMA took 5.5 ms a step; torch's AdamW(foreach=False) 1.6 ms.
+error_model="numpy": a division by zero gives inf or nan, as in torch, instead of Numba's default
+ZeroDivisionError check, a branch per element that kept LLVM from vectorising the loop (TinyLM's
+540k float32 parameters, one thread: 1.8 ms a step with the check, about 0.5 without it).
 """
 
 from __future__ import annotations
@@ -104,9 +105,9 @@ def _adam_step(
 
 SERIAL_BELOW = 1 << 16  # parameters with fewer values than this run on one thread
 
-adam_moments = njit(cache=True, parallel=True)(_adam_moments)
-adam_moments_serial = njit(cache=True)(_adam_moments)
-adam_update = njit(cache=True, parallel=True)(_adam_update)
-adam_update_serial = njit(cache=True)(_adam_update)
-adam_step = njit(cache=True, parallel=True)(_adam_step)
-adam_step_serial = njit(cache=True)(_adam_step)
+adam_moments = njit(cache=True, parallel=True, error_model="numpy")(_adam_moments)
+adam_moments_serial = njit(cache=True, error_model="numpy")(_adam_moments)
+adam_update = njit(cache=True, parallel=True, error_model="numpy")(_adam_update)
+adam_update_serial = njit(cache=True, error_model="numpy")(_adam_update)
+adam_step = njit(cache=True, parallel=True, error_model="numpy")(_adam_step)
+adam_step_serial = njit(cache=True, error_model="numpy")(_adam_step)

@@ -56,5 +56,5 @@ def _update_rows(param, exp_avg, exp_avg_sq, rows, grads, one_minus_beta1, one_m
 
 SERIAL_BELOW = 1 << 16  # updates of fewer values than this run on one thread
 
-update_rows = njit(cache=True, parallel=True)(_update_rows)
-update_rows_serial = njit(cache=True)(_update_rows)
+update_rows = njit(cache=True, parallel=True, error_model="numpy")(_update_rows)
+update_rows_serial = njit(cache=True, error_model="numpy")(_update_rows)
