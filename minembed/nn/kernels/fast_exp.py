@@ -10,7 +10,7 @@ inside the caller's loop (about 0.35 ns per element here, NumPy's np.exp 0.5-0.6
   * r: ln 2 split in two (Cody and Waite), so n * LN2_HIGH is exact and r keeps its low bits;
   * exp(r) = 1 + r + r**2 q(r), q of degree 4: a least-squares fit of (exp(r) - 1 - r) / r**2,
     weighted to give relative error, on 400 Chebyshev nodes of the interval;
-  * 2**n: n + 127 in the exponent bits of a float32.
+  * 2**n: n + 127 in the exponent bits of a float32 (the bit casts of minembed._fma).
 
 Accuracy: within 1 ulp of exp correctly rounded to float32, for every x with a normal result
 (tests/test_fast_exp.py checks 4 million points). Below ln(FLT_MIN) = -87.34, where exp(x) is
@@ -21,9 +21,9 @@ multiply-adds may fuse (fastmath "contract" only), which keeps them within the 1
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import njit
+
+from minembed._fma import bits_float32, float32_bits
 
 LOG2_E = np.float32(1.4426950408889634)  # 1 / ln 2
 LN2_HIGH = np.float32(0.693359375)  # ln 2 to 9 bits: n * LN2_HIGH is exact for |n| < 2**15
@@ -41,36 +41,16 @@ SMALLEST = np.float32(-87.33654)  # ln(FLT_MIN): below it, exp(x) is subnormal; 
 LARGEST = np.float32(88.72284)  # ln(FLT_MAX): above it, exp(x) overflows to inf
 
 
-@intrinsic
-def _bits_of_float32(typingctx, value):
-    """The int32 with the same bits as a float32 (a reinterpretation, not a conversion)."""
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(32))
-
-    return types.int32(types.float32), codegen
-
-
-@intrinsic
-def _float32_of_bits(typingctx, bits):
-    """The float32 whose bits are an int32's."""
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
-
-    return types.float32(types.int32), codegen
-
-
 @njit(cache=True, nogil=True, fastmath={"contract"})
 def exp_float32(x):
     """exp(x) of a float32 x: within 1 ulp for normal results, 0 below -87.34, inf above 88.72, nan for nan."""
     rounded = x * LOG2_E + ROUNDER
     n_float = rounded - ROUNDER
-    n = _bits_of_float32(rounded) - ROUNDER_BITS
+    n = float32_bits(rounded) - ROUNDER_BITS
     r = (x - n_float * LN2_HIGH) - n_float * LN2_LOW
     exp_r = np.float32(1.0) + r + r * r * ((((Q4 * r + Q3) * r + Q2) * r + Q1) * r + Q0)
     # 2**n with n <= 127 in the exponent field; exp(x) near FLT_MAX has n = 128, so it takes a second 2
-    result = exp_r * _float32_of_bits(np.int32((min(n, 127) + 127) << 23))
+    result = exp_r * bits_float32((min(n, 127) + 127) << 23)
     if n > 127:
         result *= np.float32(2.0)
     if x < SMALLEST:
