@@ -8,54 +8,57 @@ embedding forward took 2.8 ms instead of 0.2. With BLAS on one thread per call, 
 minembed's helper thread (minembed._threads) each take half of the rows, products and kernels
 alike, and no thread waits on another.
 
-threadpoolctl is the public way to read and set a BLAS library's thread count; the count is
-restored when the last open block ends. It is global to the process: other threads' products in
-the meantime also run on one thread. threadpoolctl lets one thread at a time set OpenBLAS's count
-(the first that set it, while it lives): a block opened on another thread yields False, and its
-caller keeps the work on one thread, as it does when no BLAS library is found.
+threadpoolctl is the public way to read and set a BLAS library's thread count. The count is
+global to the process, so other threads' products also run on one thread while a block is open.
+threadpoolctl lets only one thread set OpenBLAS's count (the first that set it, while it lives):
+on any other thread the block changes nothing and yields False, and the caller keeps its work
+on one thread. Each block restores, on leaving, the count it found on entering.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 
 _lock = threading.Lock()
 _controller = None  # threadpoolctl's view of the loaded BLAS libraries, made on first use (about 6 ms)
-_users = 0  # how many blocks are open: the first one sets one thread, the last one restores the count
-_limiter = None
 
 
-def _blas_controller():
+def _blas_libraries() -> list:
+    """threadpoolctl's controllers of the BLAS libraries loaded in this process (NumPy's among them)."""
     global _controller
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
+    with _lock:
+        if _controller is None:
+            from threadpoolctl import ThreadpoolController
 
-        _controller = ThreadpoolController().select(user_api="blas")
-    return _controller
+            _controller = ThreadpoolController().select(user_api="blas")
+        return _controller
 
 
 @contextlib.contextmanager
 def one_thread_per_call() -> Iterator[bool]:
     """Within the block, NumPy's BLAS runs each call on its calling thread alone.
 
-    Yields whether every BLAS library now runs on one thread: False when none is found or its
-    count could not be set (then calls keep their threads, and the caller should not split its
-    work in two).
+    Yields whether every BLAS library now runs on one thread: False when none is found or this
+    thread may not set the count (then calls keep their threads, and the caller should not split
+    its work in two).
     """
-    global _users, _limiter
-    with _lock:
-        libraries = _blas_controller().lib_controllers
-        if _limiter is None and libraries:
-            _limiter = _blas_controller().limit(limits=1)
-        _users += 1
-        limited = bool(libraries) and all(library.num_threads == 1 for library in libraries)
+    controller = _blas_libraries()
+    if not controller.lib_controllers:
+        yield False
+        return
+    limiter = controller.limit(limits=1)
     try:
-        yield limited
+        yield all(library.num_threads == 1 for library in controller.lib_controllers)
     finally:
-        with _lock:
-            _users -= 1
-            if _users == 0 and _limiter is not None:
-                _limiter.restore_original_limits()
-                _limiter = None
+        limiter.restore_original_limits()
+
+
+def _forget_lock() -> None:
+    global _lock
+    _lock = threading.Lock()  # a fork while another thread held it would leave the child's copy locked
+
+
+os.register_at_fork(after_in_child=_forget_lock)

@@ -27,9 +27,9 @@ def test_one_thread_inside_nested_blocks_and_the_count_restored_after_the_last()
     assert blas_thread_counts() == before
 
 
-def test_blocks_open_on_two_threads_say_whether_blas_is_on_one_thread_and_restore_once_both_close():
-    """threadpoolctl lets one thread at a time set OpenBLAS's count, so a block may yield False; whatever
-    it yields must be true of the counts inside it, and the counts come back when the last block closes."""
+def test_blocks_open_on_two_threads_say_whether_blas_is_on_one_thread_and_restore_the_counts():
+    """threadpoolctl lets one thread set OpenBLAS's count, so a block on another thread may yield False;
+    whatever a block yields must be true of the counts inside it, and the counts come back after both."""
     before = blas_thread_counts()
     inside, leave = threading.Event(), threading.Event()
     seen = {}
