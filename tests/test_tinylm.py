@@ -206,28 +206,51 @@ def test_bad_input_is_refused_clearly(tmp_path):
     assert not (tmp_path / "model.bin").exists()
 
 
-def test_loss_and_backward_on_two_threads_gives_the_bits_of_one_thread():
-    """256 rows of 512 logits: large enough for the split, whose two halves run in the same order either way."""
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_loss_and_backward_on_two_threads_gives_the_bits_of_one_thread(dtype, monkeypatch):
+    """256 rows of 512 logits in blocks of 48 rows: large enough for the split, whose two halves (three
+    blocks each) run in the same order either way; with ignored targets and label smoothing."""
+    monkeypatch.setattr(tinylm_module, "_HEAD_BLOCK_BYTES", 48 * 512 * np.dtype(dtype).itemsize)
+    splits = []
+    in_two = tinylm_module._threads.in_two
+    monkeypatch.setattr(tinylm_module._threads, "in_two", lambda work, n: (splits.append(n), in_two(work, n)))
     (x, y), (x2, y2) = batches(2, 512, 32, batch=8, seed=6)
+    y[0, :5] = 7
+    options = {"ignore_index": 7, "label_smoothing": 0.1}
     results = []
     for threads in (1, 2):
         previous = numba.get_num_threads()
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         try:
-            model = make(seed=7, vocab=512, context=32)
-            losses = [model.loss_and_backward(x, y), model.loss_and_backward(x2, y2)]  # the second one accumulates
+            model = TinyLM(512, 32, 16, dtype=dtype, rng=np.random.default_rng(7))
+            losses = [model.loss_and_backward(x, y, **options), model.loss_and_backward(x2, y2, **options)]
             results.append((losses, {name: param.grad.copy() for name, param in model.named_parameters()}))
         finally:
             numba.set_num_threads(previous)
+    assert splits == ([256, 256] if numba.config.NUMBA_NUM_THREADS >= 2 else [])  # both steps of the second run
     (losses_one, grads_one), (losses_two, grads_two) = results
     assert losses_one == losses_two
     for name, grad in grads_one.items():
         np.testing.assert_array_equal(grads_two[name], grad, err_msg=name)
-    three = make(seed=7, vocab=512, context=32)
-    criterion = CrossEntropyLoss()
+    three = TinyLM(512, 32, 16, dtype=dtype, rng=np.random.default_rng(7))
+    criterion = CrossEntropyLoss(**options)
     assert criterion(three(x), y) == pytest.approx(losses_two[0], rel=1e-6)
     three.backward(criterion.backward())
     criterion(three(x2), y2)
     three.backward(criterion.backward())
     for name, param in three.named_parameters():
         np.testing.assert_allclose(grads_two[name], param.grad, rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("shape", [(0, 8), (1, 0)])
+def test_loss_and_backward_of_an_empty_batch_is_nan_with_zero_gradients(shape):
+    """No targets: the mean loss is nan, as torch's, and every gradient is zero, as the three calls give."""
+    ids = np.zeros(shape, np.int64)
+    fused, three = make(seed=8), make(seed=8)
+    assert np.isnan(fused.loss_and_backward(ids, ids))
+    criterion = CrossEntropyLoss()
+    assert np.isnan(criterion(three(ids), ids))
+    three.backward(criterion.backward())
+    for (name, param), (_, expected) in zip(fused.named_parameters(), three.named_parameters()):
+        np.testing.assert_array_equal(param.grad, expected.grad, err_msg=name)
+        assert not param.grad.any(), name

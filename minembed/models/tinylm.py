@@ -61,7 +61,8 @@ def sample_next_token(
 # The head's blocks of logits: about 8 MiB (512 rows of 4096 classes in float32). On one thread per
 # call, the step's three products ran at 70 GFLOP/s on blocks of 128 rows, 86 on 256 and 104-123
 # on 512 here (larger blocks spread BLAS's packing over more work); 1024 gained nothing more.
-# Each half of the rows keeps a block of logits and one of their gradient: 32 MiB at V=4096.
+# Each half of the rows keeps a block of logits and one of their gradient (8 MiB each at V=4096)
+# and two (V, d) sums of the head's gradient: 40 MiB in all at V=4096, d=128.
 _HEAD_BLOCK_BYTES = 1 << 23
 
 
@@ -156,13 +157,13 @@ class TinyLM:
         ids, targets (B, T) (or (T,)) int. The same as `loss = CrossEntropyLoss(ignore_index,
         label_smoothing)(model(ids), targets)` then `model.backward(criterion.backward())`, in one
         call that never holds the (N, V) logits or their gradient whole: the head and the loss run
-        on blocks of rows, and a block's logits stay in cache from its matrix product through the
-        loss to the two products of the backward. (The whole arrays would be written and read
-        several times.) The rows are cut in two halves, each with its own blocks and its own sum of
-        the head's gradient; on two threads, the helper takes one half and the caller the other,
-        with BLAS on one thread per call (minembed._blas says why). Equal to the three calls up to
-        float32 rounding (the head's gradient is summed block by block), and the same bits on one
-        thread as on two.
+        on blocks of rows, each block going from its matrix product through the loss to the two
+        products of the backward while it is fresh in cache (the whole arrays would be written and
+        read several times), in buffers kept from step to step. The rows are cut in two halves,
+        each with its own blocks and its own sum of the head's gradient; on two threads, the helper
+        takes one half and the caller the other, with BLAS on one thread per call (minembed._blas
+        says why). Equal to the three calls up to float32 rounding (the head's gradient is summed
+        block by block), and the same bits on one thread as on two.
         """
         hidden = self.norm(self.embedding(ids))
         flat = hidden.reshape(-1, self.d_model)
@@ -177,16 +178,23 @@ class TinyLM:
         grad_hidden = np.empty_like(flat)
         grad_heads = [None, None]  # each half's (V, d) sum, in that half's kept buffer
 
-        def head_rows(lo: int, hi: int) -> None:
+        def head_rows(lo: int, hi: int, split_loss: bool = False) -> None:
             """Rows [lo, hi), block by block on this thread: logits, loss, gradient and both backward products."""
             half = 0 if hi <= n // 2 else 1  # in_two gives the helper [0, n // 2) and the caller [n // 2, n)
-            logits, grad_logits, grad_head, block_grad_head = self._head_buffers(half, min(block_rows, n), flat.dtype)
+            rows = min(block_rows, n - n // 2)  # the larger half's
+            logits, grad_logits, grad_head, block_grad_head = self._head_buffers(half, rows, flat.dtype)
             for start in range(lo, hi, block_rows):
                 stop = min(start + block_rows, hi)
                 block_logits, block_grad = logits[: stop - start], grad_logits[: stop - start]
                 np.matmul(flat[start:stop], weight.T, out=block_logits)
                 row_loss[start:stop], _ = cross_entropy_rows(
-                    block_logits, flat_targets[start:stop], ignore_index, smoothing, scale, out=block_grad, split=False
+                    block_logits,
+                    flat_targets[start:stop],
+                    ignore_index,
+                    smoothing,
+                    scale,
+                    out=block_grad,
+                    split=split_loss,  # never on the helper thread, which must not wait for itself
                 )
                 np.matmul(block_grad, weight, out=grad_hidden[start:stop])
                 if start == lo:
@@ -202,11 +210,13 @@ class TinyLM:
                     _threads.in_two(head_rows, n)
         else:
             split = False
-        if not split:
-            head_rows(0, n // 2)
-            head_rows(n // 2, n)
+        if not split:  # the same halves in turn on this thread, so the sums are the same bits
+            head_rows(0, n // 2, split_loss=True)
+            head_rows(n // 2, n, split_loss=True)
         self._hidden = None  # a later backward() needs its own forward()
-        halves = [grad for grad in grad_heads if grad is not None]
+        halves = [grad for grad in grad_heads if grad is not None]  # a half of no rows has none
+        if not halves:  # no rows at all
+            halves = [np.zeros_like(weight)]
         self._add_head_gradient(halves[0] + halves[1] if len(halves) == 2 else halves[0].copy())
         self.embedding.backward(self.norm.backward(grad_hidden.reshape(hidden.shape)))
         return mean_loss(row_loss, count)

@@ -84,7 +84,8 @@ class PositionalEmbedding:
                 f"{(self._last_seq_len, self.embedding_dim)} (leading batch axes are summed over)"
             )
         grad = check_grad_output(grad, grad.shape, self.weight.dtype)
-        per_position = grad.reshape(-1, self._last_seq_len, self.embedding_dim).sum(axis=0)  # (T, D)
+        leading = int(np.prod(grad.shape[:-2]))  # explicit, not -1: reshape cannot infer it when T == 0
+        per_position = grad.reshape(leading, self._last_seq_len, self.embedding_dim).sum(axis=0)  # (T, D)
         if self.grad is None:
             self.grad = np.zeros_like(self.weight)
         self.grad[: self._last_seq_len] += per_position
