@@ -79,9 +79,9 @@ def _row(benchmark, workload, anchor, ours: list[float], theirs: list[float], go
 
 
 # glibc allocates blocks above its mmap threshold (at most 32 MiB, adjusted as blocks are freed) with
-# mmap, so each step's fresh (N, V) tensors fault their pages in again: torch's step took 90-120 ms
-# in a fresh process and 54-58 ms with these thresholds (or later in a long suite process), so the
-# step is timed both ways; both rows carry the goal, so it is met only where both are.
+# mmap, so each step's fresh (N, V) tensors fault their pages in again: torch's step took 85-92 ms
+# in this process and 46-50 ms in one with these thresholds (session 6), so the step is timed both
+# ways; both rows carry the goal, so it is met only where both are.
 NO_MMAP_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
 
 

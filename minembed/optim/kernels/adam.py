@@ -8,8 +8,9 @@ split that pass in two around a square root taken outside (the hook the tests us
 torch's own square root). `fastmath` is off and every fused multiply-add torch does is LLVM's
 exact `llvm.fma` (`minembed._fma`): results are compared bit for bit with torch and with the twins.
 error_model="numpy": a division by zero gives inf or nan, as in torch, instead of Numba's default
-ZeroDivisionError check, a branch per element that kept LLVM from vectorising the loop (TinyLM's
-540k float32 parameters, one thread: 1.8 ms a step with the check, about 0.5 without it).
+ZeroDivisionError check, a branch per element that kept LLVM from vectorising the loop. TinyLM's
+540k float32 parameters took 1.8 ms a step with the check on one thread or two; without it,
+0.44 ms on one thread and 0.23 on two (torch's fused AdamW: 0.33 on two).
 """
 
 from __future__ import annotations
