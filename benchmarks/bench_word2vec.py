@@ -42,6 +42,10 @@ from reference import gensim_ref  # noqa: E402 - after the sys.path line above
 from reference.shared import corpus_paths  # noqa: E402
 
 GENSIM = f"gensim {gensim_ref.GENSIM_VERSION} Word2Vec (Cython + BLAS, its fastest form)"
+SCALING = 1.7  # the goal: minembed's 2-worker speed at least this times its 1-worker speed
+# The row's ratio is scaling / SCALING, so the goal reads as 1.0x for suite.goal_met (which compares
+# the ratio with the number after ">="; a goal of ">= 1.7x" asked for a scaling of 2.89).
+SCALING_GOAL = f">= 1.0x (2-worker speed >= {SCALING}x own 1-worker; ratio = scaling / {SCALING})"
 
 
 def _spread(values: list[float]) -> str:
@@ -196,9 +200,9 @@ def run(quick: bool = False, speed_only: bool = False) -> list[dict]:
                 "unit": "x",
                 "minembed": statistics.median(two) / statistics.median(one),
                 "anchor_value": statistics.median(g_two) / statistics.median(g_one),
-                "ratio": (statistics.median(two) / statistics.median(one)) / 1.7,
+                "ratio": (statistics.median(two) / statistics.median(one)) / SCALING,
                 "spread": f"machine ceiling {ceiling:.2f}x (a nogil loop on 2 threads)",
-                "goal": ">= 1.7x own 1-worker (ratio = scaling / 1.7)",
+                "goal": SCALING_GOAL,
             }
         )
         if speed_only:
