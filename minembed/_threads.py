@@ -9,9 +9,10 @@ deadlock. A forked child starts without the parent's thread, so it makes its own
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 _helper: ThreadPoolExecutor | None = None  # started on first use
@@ -46,6 +47,24 @@ def numba_threads() -> int:
     import numba  # already loaded by the kernels whenever the work is large enough to ask
 
     return numba.get_num_threads()
+
+
+@contextlib.contextmanager
+def one_numba_thread() -> Iterator[None]:
+    """Within the block, this thread's Numba parallel kernels run inline on it, off the OpenMP pool.
+
+    After each parallel region, Numba's OpenMP workers spin for milliseconds, holding the other
+    core; work that the helper thread does right after (TinyLM's output head) then gets half of it.
+    numba.set_num_threads is per thread, so this changes nothing for other threads.
+    """
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def _forget_helper_thread() -> None:

@@ -1,13 +1,15 @@
-"""minembed._blas.one_thread_per_call: BLAS on one thread inside the block, its own count restored after."""
+"""minembed._blas.one_thread_per_call and minembed._threads.one_numba_thread: one thread inside, the count after."""
 
 from __future__ import annotations
 
 import threading
 
+import numba
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from minembed._blas import one_thread_per_call
+from minembed._threads import one_numba_thread
 
 
 def blas_thread_counts() -> list[int]:
@@ -60,3 +62,16 @@ def test_an_exception_inside_the_block_still_restores_the_count():
     except KeyError:
         pass
     assert blas_thread_counts() == before
+
+
+def test_one_numba_thread_inside_the_block_and_the_count_restored_after_it_even_on_an_exception():
+    previous = numba.get_num_threads()
+    seen = []
+    try:
+        with one_numba_thread():
+            seen.append(numba.get_num_threads())
+            raise KeyError("inside")
+    except KeyError:
+        pass
+    assert seen == [1]
+    assert numba.get_num_threads() == previous

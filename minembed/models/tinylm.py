@@ -165,7 +165,8 @@ class TinyLM:
         says why). Equal to the three calls up to float32 rounding (the head's gradient is summed
         block by block), and the same bits on one thread as on two.
         """
-        hidden = self.norm(self.embedding(ids))
+        with _threads.one_numba_thread():  # no OpenMP workers left spinning on the helper thread's core
+            hidden = self.norm(self.embedding(ids))
         flat = hidden.reshape(-1, self.d_model)
         flat_targets, ignore_index, smoothing = check_cross_entropy_targets(
             targets, hidden.shape[:-1], self.vocab_size, ignore_index, label_smoothing
@@ -218,7 +219,8 @@ class TinyLM:
         if not halves:  # no rows at all
             halves = [np.zeros_like(weight)]
         self._add_head_gradient(halves[0] + halves[1] if len(halves) == 2 else halves[0].copy())
-        self.embedding.backward(self.norm.backward(grad_hidden.reshape(hidden.shape)))
+        with _threads.one_numba_thread():
+            self.embedding.backward(self.norm.backward(grad_hidden.reshape(hidden.shape)))
         return mean_loss(row_loss, count)
 
     def _head_buffers(self, half: int, rows: int, dtype) -> tuple[np.ndarray, ...]:
