@@ -26,8 +26,8 @@ _lock = threading.Lock()
 _controller = None  # threadpoolctl's view of the loaded BLAS libraries, made on first use (about 6 ms)
 
 
-def _blas_libraries() -> list:
-    """threadpoolctl's controllers of the BLAS libraries loaded in this process (NumPy's among them)."""
+def _blas_controller():
+    """threadpoolctl's ThreadpoolController of the BLAS libraries loaded in this process (NumPy's among them)."""
     global _controller
     with _lock:
         if _controller is None:
@@ -45,7 +45,7 @@ def one_thread_per_call() -> Iterator[bool]:
     thread may not set the count (then calls keep their threads, and the caller should not split
     its work in two).
     """
-    controller = _blas_libraries()
+    controller = _blas_controller()
     if not controller.lib_controllers:
         yield False
         return

@@ -205,12 +205,11 @@ class TinyLM:
                     np.matmul(block_grad.T, flat[start:stop], out=block_grad_head)
                     grad_head += block_grad_head
 
+        split = False
         if n > 1 and n * self.vocab_size >= TWO_THREADS_FROM and _threads.numba_threads() > 1:
             with one_thread_per_call() as split:
                 if split:
                     _threads.in_two(head_rows, n)
-        else:
-            split = False
         if not split:  # the same halves in turn on this thread, so the sums are the same bits
             head_rows(0, n // 2, split_loss=True)
             head_rows(n // 2, n, split_loss=True)
