@@ -343,21 +343,56 @@ def test_numba_adam_kernels_equal_numpy_twins(seed, n, amsgrad, maximize, decay,
     b = [x.copy() for x in arrays]
     adam_numpy.adam_moments(*b, *scalars)
     adam_numpy.adam_update(b[0], b[2], np.sqrt(b[4] if amsgrad else b[3]), f(0.3), f(1e-8), f(-0.01))
-    for moments, update in (
-        (adam_numba.adam_moments, adam_numba.adam_update),
-        (adam_numba.adam_moments_serial, adam_numba.adam_update_serial),
-    ):
-        a = [x.copy() for x in arrays]
-        moments(*a, *scalars)
-        update(a[0], a[2], np.sqrt(a[4] if amsgrad else a[3]), f(0.3), f(1e-8), f(-0.01))
-        for x, y in zip(a, b):
-            np.testing.assert_array_equal(x, y)
+    a = [x.copy() for x in arrays]
+    adam_numba.adam_moments(*a, *scalars)
+    adam_numba.adam_update(a[0], a[2], np.sqrt(a[4] if amsgrad else a[3]), f(0.3), f(1e-8), f(-0.01))
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
     # The one-pass step (square root inside) equals the two passes around np.sqrt, bit for bit.
-    for step in (adam_numpy.adam_step, adam_numba.adam_step, adam_numba.adam_step_serial):
+    for step in (adam_numpy.adam_step, adam_numba.adam_step):
         a = [x.copy() for x in arrays]
         step(*a, *scalars, f(0.3), f(1e-8), f(-0.01))
         for x, y in zip(a, b):
             np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("cls", [Adam, AdamW])
+def test_large_parameters_split_in_two_give_the_same_bits(cls, monkeypatch):
+    """From adam._SPLIT_FROM values the caller and the helper thread each update half of a
+    parameter: the same bits as one thread, and as the NumPy twins."""
+    import numba
+
+    from minembed import _threads
+
+    rng = np.random.default_rng(5)
+    start = rng.standard_normal((300, 250)).astype(np.float32)  # 75,000 values
+    assert start.size >= adam._SPLIT_FROM
+    grads = [[rng.standard_normal(start.shape).astype(np.float32)] for _ in range(3)]
+    hyper = {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}
+    halves = []
+    real_in_two = _threads.in_two
+
+    def counting_in_two(work, n):
+        halves.append(n)
+        real_in_two(work, n)
+
+    monkeypatch.setattr(_threads, "in_two", counting_in_two)
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        split, _ = run_minembed(cls, [start], grads, **hyper)
+        split_ran = list(halves)
+        numba.set_num_threads(1)
+        one_thread, _ = run_minembed(cls, [start], grads, **hyper)
+    finally:
+        numba.set_num_threads(previous)
+    monkeypatch.setattr(adam, "_kernels_for", lambda param: adam_numpy)
+    twins, _ = run_minembed(cls, [start], grads, **hyper)
+    if numba.config.NUMBA_NUM_THREADS > 1:
+        assert split_ran == [start.size] * 3  # one split per step
+    assert len(halves) == len(split_ran)  # none on one thread, none with the twins
+    assert_same_bits(split, one_thread)
+    assert_same_bits(split, twins)
 
 
 @njit(cache=True)

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from minembed import _threads
 from minembed.nn.sparse import SparseRowGradient
 from minembed.optim.kernels import adam_numpy
 from minembed.optim.optimizer import Optimizer, check_hyperparameter
 
+_SPLIT_FROM = 1 << 16  # parameters with at least this many values are updated in two halves at once
 _sqrt = np.sqrt  # the square root of the second moment; tests swap in torch's to check the rest bit for bit
 
 
@@ -117,21 +119,12 @@ class Adam(Optimizer):
         if grad.shape != data.shape:
             raise ValueError(f"gradient has shape {grad.shape} but the parameter has shape {data.shape}")
         amsgrad = group["amsgrad"]
-        kernel = _kernels_for(data)
-        flat = data.reshape(-1) if kernel is not adam_numpy else data
+        kernels = _kernels_for(data)
+        split = kernels is not adam_numpy  # the Numba kernels take flat arrays, in two halves when large
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         max_sq = state.get("max_exp_avg_sq", exp_avg_sq) if amsgrad else exp_avg_sq
-
-        def shaped(array):
-            return array.reshape(-1) if kernel is not adam_numpy else array
-
-        serial = kernel is not adam_numpy and data.size < kernel.SERIAL_BELOW
-        moment_args = (
-            flat,
-            shaped(np.ascontiguousarray(grad)),
-            shaped(exp_avg),
-            shaped(exp_avg_sq),
-            shaped(max_sq),
+        moment_arrays = (data, np.ascontiguousarray(grad), exp_avg, exp_avg_sq, max_sq)
+        moment_scalars = (
             dtype(decay),
             dtype(coupled),
             dtype(1 - beta1),
@@ -143,13 +136,29 @@ class Adam(Optimizer):
         bias_correction1 = 1 - beta1**step
         update_scalars = (dtype((1 - beta2**step) ** 0.5), dtype(eps), dtype(-(lr / bias_correction1)))
         if _sqrt is np.sqrt:  # one pass, the square root inside
-            (kernel.adam_step_serial if serial else kernel.adam_step)(*moment_args, *update_scalars)
+            _elementwise(kernels.adam_step, moment_arrays, moment_scalars + update_scalars, split)
             return
-        (kernel.adam_moments_serial if serial else kernel.adam_moments)(*moment_args)
+        _elementwise(kernels.adam_moments, moment_arrays, moment_scalars, split)
         root = _sqrt(max_sq if amsgrad else exp_avg_sq)
-        (kernel.adam_update_serial if serial else kernel.adam_update)(
-            flat, shaped(exp_avg), shaped(root), *update_scalars
-        )
+        _elementwise(kernels.adam_update, (data, exp_avg, root), update_scalars, split)
+
+
+def _elementwise(kernel, arrays: tuple, scalars: tuple, split: bool) -> None:
+    """kernel(*arrays, *scalars), where element i of the outputs depends on element i of the inputs only.
+
+    split=True (the Numba kernels): the arrays go in flat, and from _SPLIT_FROM values the caller
+    and minembed's helper thread each take half of them (kernels/adam.py says why not Numba's
+    OpenMP pool). The NumPy twins take the arrays as they are.
+    """
+    if not split:
+        kernel(*arrays, *scalars)
+        return
+    flat = [array.reshape(-1) for array in arrays]
+    n = flat[0].shape[0]
+    if n < _SPLIT_FROM or _threads.numba_threads() < 2:
+        kernel(*flat, *scalars)
+        return
+    _threads.in_two(lambda lo, hi: kernel(*[array[lo:hi] for array in flat], *scalars), n)
 
 
 class AdamW(Adam):

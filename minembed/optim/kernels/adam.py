@@ -1,22 +1,25 @@
 """Numba kernels of the Adam step, element by element in torch's order (twins: adam_numpy.py).
 
-Each kernel comes twice: threaded (`prange`) for large parameters, serial for small ones, where
-starting the threads costs more than the work (ms on a busy machine for a few thousand values).
+The kernels are serial and release the GIL: adam.py gives large parameters' halves to two
+threads (minembed._threads.in_two), not to Numba's OpenMP pool, whose workers spin for
+milliseconds after each parallel region. In a training step the optimizer is followed by the
+next forward, whose work on minembed's helper thread then waited for that spinning: TinyLM's
+head started 3 ms late on the helper (of a 40 ms step). Every element is independent, so the
+split changes no bit.
 `adam_step` makes one pass over the parameter, where torch's single-tensor Adam makes about
 eight; its square root is the correctly rounded one of np.sqrt. `adam_moments` and `adam_update`
 split that pass in two around a square root taken outside (the hook the tests use to swap in
 torch's own square root). `fastmath` is off and every fused multiply-add torch does is LLVM's
 exact `llvm.fma` (`minembed._fma`): results are compared bit for bit with torch and with the twins.
 error_model="numpy": a division by zero gives inf or nan, as in torch, instead of Numba's default
-ZeroDivisionError check, a branch per element that kept LLVM from vectorising the loop. TinyLM's
-540k float32 parameters took 1.8 ms a step with the check on one thread or two; without it,
-0.44 ms on one thread and 0.23 on two (torch's fused AdamW: 0.33 on two).
+ZeroDivisionError check, a branch per element that kept LLVM from vectorising the loop (TinyLM's
+540k float32 parameters took 1.8 ms a step with the check, 0.44 ms without, on one thread).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from minembed._fma import fma as fma32
 
@@ -56,7 +59,7 @@ def _adam_moments(
     amsgrad,
 ):
     """Same contract as adam_numpy.adam_moments, for flat float32 arrays."""
-    for i in prange(param.shape[0]):
+    for i in range(param.shape[0]):
         p, m, v = _moments_at(
             grad[i], param[i], exp_avg[i], exp_avg_sq[i], decay, coupled_decay, lerp_weight, beta2,
             one_minus_beta2, maximize,
@@ -68,7 +71,7 @@ def _adam_moments(
 
 def _adam_update(param, exp_avg, root, bias_correction2_sqrt, eps, neg_step_size):
     """Same contract as adam_numpy.adam_update, for flat float32 arrays."""
-    for i in prange(param.shape[0]):
+    for i in range(param.shape[0]):
         denom = root[i] / bias_correction2_sqrt + eps
         param[i] = param[i] + (neg_step_size * exp_avg[i]) / denom
 
@@ -91,7 +94,7 @@ def _adam_step(
     neg_step_size,
 ):
     """adam_moments, np.sqrt and adam_update in one pass (same contract as adam_numpy.adam_step)."""
-    for i in prange(param.shape[0]):
+    for i in range(param.shape[0]):
         p, m, v = _moments_at(
             grad[i], param[i], exp_avg[i], exp_avg_sq[i], decay, coupled_decay, lerp_weight, beta2,
             one_minus_beta2, maximize,
@@ -104,11 +107,6 @@ def _adam_step(
         param[i] = p + (neg_step_size * m) / denom
 
 
-SERIAL_BELOW = 1 << 16  # parameters with fewer values than this run on one thread
-
-adam_moments = njit(cache=True, parallel=True, error_model="numpy")(_adam_moments)
-adam_moments_serial = njit(cache=True, error_model="numpy")(_adam_moments)
-adam_update = njit(cache=True, parallel=True, error_model="numpy")(_adam_update)
-adam_update_serial = njit(cache=True, error_model="numpy")(_adam_update)
-adam_step = njit(cache=True, parallel=True, error_model="numpy")(_adam_step)
-adam_step_serial = njit(cache=True, error_model="numpy")(_adam_step)
+adam_moments = njit(cache=True, nogil=True, error_model="numpy")(_adam_moments)
+adam_update = njit(cache=True, nogil=True, error_model="numpy")(_adam_update)
+adam_step = njit(cache=True, nogil=True, error_model="numpy")(_adam_step)

@@ -64,16 +64,10 @@ def adam_moments(
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
 
 
-adam_moments_serial = adam_moments  # the kernels come threaded and serial; the twins need not
-
-
 def adam_update(param, exp_avg, root, bias_correction2_sqrt, eps, neg_step_size):
     """param += (neg_step_size * exp_avg) / (root / bias_correction2_sqrt + eps), in place (addcdiv_)."""
     denom = root / bias_correction2_sqrt + eps
     param += (neg_step_size * exp_avg) / denom
-
-
-adam_update_serial = adam_update
 
 
 def adam_step(
@@ -110,6 +104,3 @@ def adam_step(
     )
     root = np.sqrt(max_exp_avg_sq if amsgrad else exp_avg_sq)
     adam_update(param, exp_avg, root, bias_correction2_sqrt, eps, neg_step_size)
-
-
-adam_step_serial = adam_step
