@@ -8,7 +8,9 @@ NumPy made about eight whole-array passes for the forward and ten for the backwa
 thread (TinyLM's 2048 x 128: 3.0 ms against torch's 0.84 ms on one thread); here each row is
 read once or twice while it sits in cache. The twins accumulate in the input's dtype, so the two
 agree to float32 rounding, not bit for bit; both are held to torch (tests/test_loss_norm.py).
-fastmath stays off.
+fastmath={"reassoc"} only: it lets LLVM split each row's float64 sums into vector lanes. Summed one
+element after another, every addition waited for the one before: TinyLM's step spent 0.9 ms in the
+forward and 1.0 ms in the backward on one thread.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 from numba import njit, prange
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath={"reassoc"})
 def normalize_rows(x, eps, x_hat, rstd):
     """x_hat[i] = (x[i] - mean) * rstd[i], rstd[i] = 1 / sqrt(biased var of x[i] + eps)."""
     n, d = x.shape
@@ -37,7 +39,7 @@ def normalize_rows(x, eps, x_hat, rstd):
             x_hat[i, j] = (x[i, j] - mean) * inverse
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath={"reassoc"})
 def normalize_rows_backward(grad, x_hat, rstd, weight, grad_input):
     """grad_input[i] = rstd[i] * (g' - mean(g') - x_hat[i] * mean(g' * x_hat[i])), g' = grad[i] * weight."""
     n, d = grad.shape
