@@ -2,9 +2,11 @@
 
 NumPy's ufuncs and `nogil` Numba kernels release the GIL, so a second Python thread runs them
 on the second core: `in_two(work, n)` calls work(0, n // 2) on the helper and work(n // 2, n)
-on the calling thread. The helper only ever runs such finite pieces of work (never anything
-that waits for another piece), so callers from several threads at once only queue, never
-deadlock. A forked child starts without the parent's thread, so it makes its own.
+on the calling thread; `on_both(work)` calls work(0) on the helper and work(1) here, for work
+that takes its pieces from a shared queue (a thread on a busier core then takes fewer). The
+helper only ever runs such finite pieces of work (never anything that waits for another piece),
+so callers from several threads at once only queue, never deadlock. A forked child starts
+without the parent's thread, so it makes its own.
 """
 
 from __future__ import annotations
@@ -40,6 +42,16 @@ def in_two(work: Callable[[int, int], object], n: int) -> None:
         work(n // 2, n)
     finally:
         first.result()
+
+
+def on_both(work: Callable[[int], object]) -> None:
+    """work(0) on the helper while work(1) runs here (each taking its share from a common queue of
+    tasks); returns once both are done."""
+    helper = submit(work, 0)
+    try:
+        work(1)
+    finally:
+        helper.result()
 
 
 def numba_threads() -> int:

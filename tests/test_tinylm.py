@@ -208,12 +208,20 @@ def test_bad_input_is_refused_clearly(tmp_path):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_loss_and_backward_on_two_threads_gives_the_bits_of_one_thread(dtype, monkeypatch):
-    """256 rows of 512 logits in blocks of 48 rows: large enough for the split, whose two halves (three
-    blocks each) run in the same order either way; with ignored targets and label smoothing."""
-    monkeypatch.setattr(tinylm_module, "_HEAD_BLOCK_BYTES", 48 * 512 * np.dtype(dtype).itemsize)
-    splits = []
-    in_two = tinylm_module._threads.in_two
-    monkeypatch.setattr(tinylm_module._threads, "in_two", lambda work, n: (splits.append(n), in_two(work, n)))
+    """256 rows of 512 logits in blocks of 48 rows (six blocks, the last partial) in four groups (at
+    most four (512, 16) sums fit in the budget): large enough for the split; each group sums its
+    blocks in the same order whichever thread takes it; with ignored targets and label smoothing."""
+    itemsize = np.dtype(dtype).itemsize
+    monkeypatch.setattr(tinylm_module, "_HEAD_BLOCK_BYTES", 48 * 512 * itemsize)
+    monkeypatch.setattr(tinylm_module, "_HEAD_SUMS_BYTES", 4 * 512 * 16 * itemsize)
+    splits, groups_taken = [], []
+    on_both = tinylm_module._threads.on_both
+
+    def counting_on_both(work):
+        splits.append(work)
+        on_both(lambda worker: (work(worker), groups_taken.append(worker)))
+
+    monkeypatch.setattr(tinylm_module._threads, "on_both", counting_on_both)
     (x, y), (x2, y2) = batches(2, 512, 32, batch=8, seed=6)
     y[0, :5] = 7
     options = {"ignore_index": 7, "label_smoothing": 0.1}
@@ -227,7 +235,8 @@ def test_loss_and_backward_on_two_threads_gives_the_bits_of_one_thread(dtype, mo
             results.append((losses, {name: param.grad.copy() for name, param in model.named_parameters()}))
         finally:
             numba.set_num_threads(previous)
-    assert splits == ([256, 256] if numba.config.NUMBA_NUM_THREADS >= 2 else [])  # both steps of the second run
+    assert len(splits) == (2 if numba.config.NUMBA_NUM_THREADS >= 2 else 0)  # both steps of the second run
+    assert sorted(groups_taken) == [0, 0, 1, 1][: 2 * len(splits)]  # both threads ran each time
     (losses_one, grads_one), (losses_two, grads_two) = results
     assert losses_one == losses_two
     for name, grad in grads_one.items():

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import queue
 from pathlib import Path
 
 import numpy as np
@@ -61,9 +62,32 @@ def sample_next_token(
 # The head's blocks of logits: about 8 MiB (512 rows of 4096 classes in float32). On one thread per
 # call, the step's three products ran at 70 GFLOP/s on blocks of 128 rows, 86 on 256 and 104-123
 # on 512 here (larger blocks spread BLAS's packing over more work); 1024 gained nothing more.
-# Each half of the rows keeps a block of logits and one of their gradient (8 MiB each at V=4096)
-# and two (V, d) sums of the head's gradient: 40 MiB in all at V=4096, d=128.
 _HEAD_BLOCK_BYTES = 1 << 23
+# The blocks form groups of consecutive blocks, up to as many as fit (V, d) sums of the head's gradient
+# in 16 MiB (8 at V=4096, d=128 in float32; at least 2), so that a thread slowed by a busy core takes
+# fewer groups. Each thread also keeps a block of logits and one of their gradient (8 MiB each at
+# V=4096): at most 50 MiB in all at V=4096, d=128.
+_HEAD_SUMS_BYTES = 1 << 24
+
+
+def _sum_in_order(parts: list[np.ndarray], *, two_threads: bool) -> np.ndarray:
+    """parts[0] + parts[1] + ..., added in list order, as a new array (the same bits on one thread or two:
+    with two_threads, the helper thread adds the first half of the rows)."""
+    total = np.empty_like(parts[0])
+
+    def add_rows(lo: int, hi: int) -> None:
+        if len(parts) == 1:
+            total[lo:hi] = parts[0][lo:hi]
+            return
+        np.add(parts[0][lo:hi], parts[1][lo:hi], out=total[lo:hi])
+        for part in parts[2:]:
+            total[lo:hi] += part[lo:hi]
+
+    if two_threads:
+        _threads.in_two(add_rows, total.shape[0])
+    else:
+        add_rows(0, total.shape[0])
+    return total
 
 
 class TinyLM:
@@ -159,11 +183,12 @@ class TinyLM:
         call that never holds the (N, V) logits or their gradient whole: the head and the loss run
         on blocks of rows, each block going from its matrix product through the loss to the two
         products of the backward while it is fresh in cache (the whole arrays would be written and
-        read several times), in buffers kept from step to step. The rows are cut in two halves,
-        each with its own blocks and its own sum of the head's gradient; on two threads, the helper
-        takes one half and the caller the other, with BLAS on one thread per call (minembed._blas
-        says why). Equal to the three calls up to float32 rounding (the head's gradient is summed
-        block by block), and the same bits on one thread as on two.
+        read several times), in buffers kept from step to step. Consecutive blocks form groups, each
+        with its own sum of the head's gradient; on two threads, the caller and the helper each take
+        the next group left until none is, with BLAS on one thread per call (minembed._blas says why),
+        so a thread slowed by a busy core does fewer. The groups' sums are added in group order.
+        Equal to the three calls up to float32 rounding (the head's gradient is summed block by
+        block), and the same bits on one thread as on two, whichever thread takes which group.
         """
         with _threads.one_numba_thread():  # no OpenMP workers left spinning on the helper thread's core
             hidden = self.norm(self.embedding(ids))
@@ -175,69 +200,79 @@ class TinyLM:
         weight = self.head_weight
         n = flat.shape[0]
         block_rows = max(1, _HEAD_BLOCK_BYTES // (self.vocab_size * flat.itemsize))
+        n_blocks = -(-n // block_rows)
+        fits = _HEAD_SUMS_BYTES // (weight.size * flat.itemsize)  # (V, d) sums in the budget
+        n_groups = max(1, min(n_blocks, max(2, fits)))  # at least one per thread, at most one per block
+        first_block = [g * n_blocks // n_groups for g in range(n_groups + 1)]  # group g: blocks [first, next first)
         row_loss = np.empty(n)
         grad_hidden = np.empty_like(flat)
-        grad_heads = [None, None]  # each half's (V, d) sum, in that half's kept buffer
+        sums, scratch = self._head_buffers(min(block_rows, n), n_groups, flat.dtype)
+        groups_left = queue.SimpleQueue()  # taken in order by whichever thread is free
+        for group in range(n_groups):
+            groups_left.put(group)
 
-        def head_rows(lo: int, hi: int, split_loss: bool = False) -> None:
-            """Rows [lo, hi), block by block on this thread: logits, loss, gradient and both backward products."""
-            half = 0 if hi <= n // 2 else 1  # in_two gives the helper [0, n // 2) and the caller [n // 2, n)
-            rows = min(block_rows, n - n // 2)  # the larger half's
-            logits, grad_logits, grad_head, block_grad_head = self._head_buffers(half, rows, flat.dtype)
-            for start in range(lo, hi, block_rows):
-                stop = min(start + block_rows, hi)
-                block_logits, block_grad = logits[: stop - start], grad_logits[: stop - start]
-                np.matmul(flat[start:stop], weight.T, out=block_logits)
-                row_loss[start:stop], _ = cross_entropy_rows(
-                    block_logits,
-                    flat_targets[start:stop],
-                    ignore_index,
-                    smoothing,
-                    scale,
-                    out=block_grad,
-                    split=split_loss,  # never on the helper thread, which must not wait for itself
-                )
-                np.matmul(block_grad, weight, out=grad_hidden[start:stop])
-                if start == lo:
-                    np.matmul(block_grad.T, flat[start:stop], out=grad_head)
-                    grad_heads[half] = grad_head
-                else:
-                    np.matmul(block_grad.T, flat[start:stop], out=block_grad_head)
-                    grad_head += block_grad_head
+        def head_groups(worker: int, split_loss: bool = False) -> None:
+            """Groups of blocks until none is left: per block, logits, loss, gradient and both backward products."""
+            logits, grad_logits, block_grad_head = scratch[worker]
+            while True:
+                try:
+                    group = groups_left.get_nowait()
+                except queue.Empty:
+                    return
+                for block in range(first_block[group], first_block[group + 1]):
+                    start, stop = block * block_rows, min(n, (block + 1) * block_rows)
+                    block_logits, block_grad = logits[: stop - start], grad_logits[: stop - start]
+                    np.matmul(flat[start:stop], weight.T, out=block_logits)
+                    row_loss[start:stop], _ = cross_entropy_rows(
+                        block_logits,
+                        flat_targets[start:stop],
+                        ignore_index,
+                        smoothing,
+                        scale,
+                        out=block_grad,
+                        split=split_loss,  # never on the helper thread, which must not wait for itself
+                    )
+                    np.matmul(block_grad, weight, out=grad_hidden[start:stop])
+                    if block == first_block[group]:
+                        np.matmul(block_grad.T, flat[start:stop], out=sums[group])
+                    else:
+                        np.matmul(block_grad.T, flat[start:stop], out=block_grad_head)
+                        sums[group] += block_grad_head
 
         split = False
-        if n > 1 and n * self.vocab_size >= TWO_THREADS_FROM and _threads.numba_threads() > 1:
+        if n_groups > 1 and n * self.vocab_size >= TWO_THREADS_FROM and _threads.numba_threads() > 1:
             with one_thread_per_call() as split:
                 if split:
-                    _threads.in_two(head_rows, n)
-        if not split:  # the same halves in turn on this thread, so the sums are the same bits
-            head_rows(0, n // 2, split_loss=True)
-            head_rows(n // 2, n, split_loss=True)
+                    _threads.on_both(head_groups)
+        if not split:  # every group in turn on this thread: the same sums, so the same bits
+            head_groups(0, split_loss=True)
         self._hidden = None  # a later backward() needs its own forward()
-        halves = [grad for grad in grad_heads if grad is not None]  # a half of no rows has none
-        if not halves:  # no rows at all
-            halves = [np.zeros_like(weight)]
-        self._add_head_gradient(halves[0] + halves[1] if len(halves) == 2 else halves[0].copy())
+        # the groups' sums in group order, whichever thread made each
+        grad_head = _sum_in_order(sums, two_threads=split) if n_blocks else np.zeros_like(weight)
+        self._add_head_gradient(grad_head)
         with _threads.one_numba_thread():
             self.embedding.backward(self.norm.backward(grad_hidden.reshape(hidden.shape)))
         return mean_loss(row_loss, count)
 
-    def _head_buffers(self, half: int, rows: int, dtype) -> tuple[np.ndarray, ...]:
-        """(logits, grad_logits (rows, V), grad_head, block_grad_head (V, d)) of one half of loss_and_backward's
-        rows, kept from step to step: allocated anew, their pages would fault in on every step."""
-        key = (rows, np.dtype(dtype))
+    def _head_buffers(self, rows: int, n_groups: int, dtype) -> tuple[list[np.ndarray], tuple]:
+        """loss_and_backward's buffers, kept from step to step (allocated anew, their pages would fault in
+        on every step): each group's (V, d) sum of the head's gradient, and per thread the blocks of
+        logits and of their gradient (rows, V) and a (V, d) block gradient of the head."""
+        key = (rows, n_groups, np.dtype(dtype))
         if self._buffers_key != key:
-            self._buffers = tuple(
+            shape = (self.vocab_size, self.d_model)
+            sums = [np.empty(shape, dtype) for _ in range(n_groups)]
+            per_thread = tuple(
                 (
                     np.empty((rows, self.vocab_size), dtype),
                     np.empty((rows, self.vocab_size), dtype),
-                    np.empty((self.vocab_size, self.d_model), dtype),
-                    np.empty((self.vocab_size, self.d_model), dtype),
+                    np.empty(shape, dtype),
                 )
                 for _ in range(2)
             )
+            self._buffers = (sums, per_thread)
             self._buffers_key = key
-        return self._buffers[half]
+        return self._buffers
 
     def _add_head_gradient(self, grad_head: np.ndarray) -> None:
         """Accumulate d(loss)/d(head weight) (V, d): into the token table's gradient when the head is tied."""
