@@ -5,7 +5,7 @@ the idle workers of that pool spin for a while after every call (2**28 cycles by
 training step, where products alternate with minembed's kernels, the spinning worker holds one
 of the cores, so the kernels between the products get only the other: in TinyLM's step, its
 embedding forward took 2.8 ms instead of 0.2. With BLAS on one thread per call, the caller and
-minembed's helper thread (minembed._threads) each take half of the rows, products and kernels
+minembed's helper thread (minembed._threads) share the rows between them, products and kernels
 alike, and no thread waits on another.
 
 threadpoolctl is the public way to read and set a BLAS library's thread count. The count is

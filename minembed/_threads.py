@@ -4,9 +4,9 @@ NumPy's ufuncs and `nogil` Numba kernels release the GIL, so a second Python thr
 on the second core: `in_two(work, n)` calls work(0, n // 2) on the helper and work(n // 2, n)
 on the calling thread; `on_both(work)` calls work(0) on the helper and work(1) here, for work
 that takes its pieces from a shared queue (a thread on a busier core then takes fewer). The
-helper only ever runs such finite pieces of work (never anything that waits for another piece),
-so callers from several threads at once only queue, never deadlock. A forked child starts
-without the parent's thread, so it makes its own.
+helper only ever runs such finite pieces of work (never anything that waits for another piece;
+work it splits again runs inline), so callers from several threads at once only queue, never
+deadlock. A forked child starts without the parent's thread, so it makes its own.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 _helper: ThreadPoolExecutor | None = None  # started on first use
 _helper_lock = threading.Lock()
+_this_thread = threading.local()  # is_helper: set on the helper thread when it starts
+
+
+def _mark_this_thread() -> None:
+    _this_thread.is_helper = True
 
 
 def helper_thread() -> ThreadPoolExecutor:
@@ -26,7 +31,9 @@ def helper_thread() -> ThreadPoolExecutor:
     global _helper
     with _helper_lock:
         if _helper is None:
-            _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minembed-helper")
+            _helper = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="minembed-helper", initializer=_mark_this_thread
+            )
         return _helper
 
 
@@ -35,8 +42,19 @@ def submit(fn: Callable, *args) -> Future:
     return helper_thread().submit(fn, *args)
 
 
+def _on_the_helper() -> bool:
+    """Whether this is the helper thread (which must never wait for work queued behind itself)."""
+    return getattr(_this_thread, "is_helper", False)
+
+
 def in_two(work: Callable[[int, int], object], n: int) -> None:
-    """work(0, n // 2) on the helper while work(n // 2, n) runs here; returns once both are done."""
+    """work(0, n // 2) on the helper while work(n // 2, n) runs here; returns once both are done.
+
+    Called on the helper thread itself, both pieces run there, one after the other."""
+    if _on_the_helper():
+        work(0, n // 2)
+        work(n // 2, n)
+        return
     first = submit(work, 0, n // 2)
     try:
         work(n // 2, n)
@@ -46,7 +64,10 @@ def in_two(work: Callable[[int, int], object], n: int) -> None:
 
 def on_both(work: Callable[[int], object]) -> None:
     """work(0) on the helper while work(1) runs here (each taking its share from a common queue of
-    tasks); returns once both are done."""
+    tasks); returns once both are done. Called on the helper thread itself, work(0) does it all."""
+    if _on_the_helper():
+        work(0)
+        return
     helper = submit(work, 0)
     try:
         work(1)

@@ -9,6 +9,7 @@ np.sqrt makes: at most MAX_ULP_WITH_NUMPY_SQRT ulp of max(|param|, lr) per step.
 from __future__ import annotations
 
 import contextlib
+import copy
 import itertools
 import types
 from fractions import Fraction
@@ -255,11 +256,10 @@ def test_sparse_adam_kernels_equal_numpy_twins(seed, nnz, rows, dim, negate):
     scalars = (np.float32(0.1), np.float32(0.001), np.float32(1e-8), np.float32(-0.01))
     want = [t.copy() for t in tables]
     sparse_adam_numpy.update_rows(*want, want_rows, want_sums, *scalars)
-    for update in (sparse_adam_numba.update_rows, sparse_adam_numba.update_rows_serial):
-        got = [t.copy() for t in tables]
-        update(*got, got_rows, got_sums, *scalars)
-        for x, y in zip(got, want):
-            np.testing.assert_array_equal(x, y)
+    got = [t.copy() for t in tables]
+    sparse_adam_numba.update_rows(*got, got_rows, got_sums, *scalars)
+    for x, y in zip(got, want):
+        np.testing.assert_array_equal(x, y)
 
 
 def test_sparse_adam_rejects_rows_outside_the_table():
@@ -356,43 +356,86 @@ def test_numba_adam_kernels_equal_numpy_twins(seed, n, amsgrad, maximize, decay,
             np.testing.assert_array_equal(x, y)
 
 
+def _counting_splits(monkeypatch) -> tuple[dict, list]:
+    """(threads, splits): minembed's thread count as the optimizers see it (set threads["n"]; the helper
+    thread exists whatever the machine's cores), and the sizes of the updates split in two so far."""
+    from minembed import _threads
+
+    threads, splits = {"n": 2}, []
+    real_in_two = _threads.in_two
+
+    def counting_in_two(work, n):
+        splits.append(n)
+        real_in_two(work, n)
+
+    monkeypatch.setattr(_threads, "numba_threads", lambda: threads["n"])
+    monkeypatch.setattr(_threads, "in_two", counting_in_two)
+    return threads, splits
+
+
 @pytest.mark.parametrize("cls", [Adam, AdamW])
 def test_large_parameters_split_in_two_give_the_same_bits(cls, monkeypatch):
     """From adam._SPLIT_FROM values the caller and the helper thread each update half of a
     parameter: the same bits as one thread, and as the NumPy twins."""
-    import numba
-
-    from minembed import _threads
-
     rng = np.random.default_rng(5)
     start = rng.standard_normal((300, 250)).astype(np.float32)  # 75,000 values
     assert start.size >= adam._SPLIT_FROM
     grads = [[rng.standard_normal(start.shape).astype(np.float32)] for _ in range(3)]
     hyper = {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}
-    halves = []
-    real_in_two = _threads.in_two
-
-    def counting_in_two(work, n):
-        halves.append(n)
-        real_in_two(work, n)
-
-    monkeypatch.setattr(_threads, "in_two", counting_in_two)
-    previous = numba.get_num_threads()
-    try:
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        split, _ = run_minembed(cls, [start], grads, **hyper)
-        split_ran = list(halves)
-        numba.set_num_threads(1)
-        one_thread, _ = run_minembed(cls, [start], grads, **hyper)
-    finally:
-        numba.set_num_threads(previous)
+    threads, splits = _counting_splits(monkeypatch)
+    split, _ = run_minembed(cls, [start], grads, **hyper)
+    assert splits == [start.size] * 3  # one split per step
+    threads["n"] = 1
+    one_thread, _ = run_minembed(cls, [start], grads, **hyper)
     monkeypatch.setattr(adam, "_kernels_for", lambda param: adam_numpy)
     twins, _ = run_minembed(cls, [start], grads, **hyper)
-    if numba.config.NUMBA_NUM_THREADS > 1:
-        assert split_ran == [start.size] * 3  # one split per step
-    assert len(halves) == len(split_ran)  # none on one thread, none with the twins
+    assert len(splits) == 3  # none on one thread, none with the twins
     assert_same_bits(split, one_thread)
     assert_same_bits(split, twins)
+
+
+def test_large_sparse_updates_split_in_two_give_the_same_bits(monkeypatch):
+    """From sparse_adam._SPLIT_FROM values each thread updates half of the distinct rows: the same bits
+    as one thread and as the NumPy twin, with duplicate rows in the gradient."""
+    rng = np.random.default_rng(8)
+    table = rng.standard_normal((3000, 64)).astype(np.float32)
+    steps = []
+    for _ in range(3):
+        ids = rng.integers(0, 3000, size=1500)  # about 1,200 distinct rows: 77,000 values
+        steps.append([(ids, rng.standard_normal((1500, 64)).astype(np.float32))])
+    threads, splits = _counting_splits(monkeypatch)
+    split, _ = run_minembed(SparseAdam, [table], steps, lr=0.01)
+    assert len(splits) == 3 and min(splits) * 64 >= sparse_adam._SPLIT_FROM
+    threads["n"] = 1
+    one_thread, _ = run_minembed(SparseAdam, [table], steps, lr=0.01)
+    monkeypatch.setattr(sparse_adam, "numba_kernels", lambda: sparse_adam_numpy)
+    twin, _ = run_minembed(SparseAdam, [table], steps, lr=0.01)
+    assert len(splits) == 3
+    assert_same_bits(split, one_thread)
+    assert_same_bits(split, twin)
+
+
+@pytest.mark.parametrize("cls", [Adam, SparseAdam])
+def test_state_loaded_in_fortran_order_still_moves(cls):
+    """The kernels update flat views of the state: state arrays loaded in Fortran order are stored
+    C-ordered, so the moments they hold keep moving (a flattened copy would drop the update)."""
+    rng = np.random.default_rng(9)
+    start = rng.standard_normal((6, 5)).astype(np.float32)
+    if cls is SparseAdam:
+        steps = [[(np.array([0, 2, 5]), rng.standard_normal((3, 5)).astype(np.float32))] for _ in range(3)]
+    else:
+        steps = [[rng.standard_normal((6, 5)).astype(np.float32)] for _ in range(3)]
+    reference, opt = run_minembed(cls, [start], steps[:1], lr=0.1)
+    saved = opt.state_dict()
+    fortran = copy.deepcopy(saved)
+    for state in fortran["state"].values():
+        for key, value in state.items():
+            if isinstance(value, np.ndarray) and value.ndim == 2:
+                state[key] = np.asfortranarray(value)
+    ours, _ = run_minembed(cls, [reference[-1][0]], steps[1:], state_dict=fortran, lr=0.1)
+    expected, _ = run_minembed(cls, [reference[-1][0]], steps[1:], state_dict=saved, lr=0.1)
+    assert_same_bits(ours, expected)
+    assert not np.array_equal(ours[-1][0], ours[0][0])
 
 
 @njit(cache=True)

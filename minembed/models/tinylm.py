@@ -66,7 +66,7 @@ _HEAD_BLOCK_BYTES = 1 << 23
 # The blocks form groups of consecutive blocks, up to as many as fit (V, d) sums of the head's gradient
 # in 16 MiB (8 at V=4096, d=128 in float32; at least 2), so that a thread slowed by a busy core takes
 # fewer groups. Each thread also keeps a block of logits and one of their gradient (8 MiB each at
-# V=4096): at most 50 MiB in all at V=4096, d=128.
+# V=4096) and a (V, d) block of the head's gradient: at most 52 MiB in all at V=4096, d=128.
 _HEAD_SUMS_BYTES = 1 << 24
 
 
@@ -200,10 +200,13 @@ class TinyLM:
         weight = self.head_weight
         n = flat.shape[0]
         block_rows = max(1, _HEAD_BLOCK_BYTES // (self.vocab_size * flat.itemsize))
+        if n * self.vocab_size >= TWO_THREADS_FROM:  # enough work for two threads: at least two blocks
+            block_rows = min(block_rows, -(-n // 2))  # (whatever the thread count, so the bits do not change)
         n_blocks = -(-n // block_rows)
         fits = _HEAD_SUMS_BYTES // (weight.size * flat.itemsize)  # (V, d) sums in the budget
         n_groups = max(1, min(n_blocks, max(2, fits)))  # at least one per thread, at most one per block
-        first_block = [g * n_blocks // n_groups for g in range(n_groups + 1)]  # group g: blocks [first, next first)
+        per_group, larger = divmod(n_blocks, n_groups)  # the first `larger` groups take one block more
+        first_block = [g * per_group + min(g, larger) for g in range(n_groups + 1)]  # group g: [first, next first)
         row_loss = np.empty(n)
         grad_hidden = np.empty_like(flat)
         sums, scratch = self._head_buffers(min(block_rows, n), n_groups, flat.dtype)

@@ -117,7 +117,8 @@ class Optimizer:
             elif value is None:
                 out[key] = None
             else:
-                value = np.array(value, dtype=param.dtype)  # a copy in the parameter's dtype, as torch casts
+                # a C-ordered copy in the parameter's dtype (as torch casts): the kernels update flat views of it
+                value = np.array(value, dtype=param.dtype, order="C")
                 if value.shape != param.shape:
                     raise ValueError(
                         f"state {key!r} of {param.name!r} has shape {value.shape}, the parameter {param.shape}"

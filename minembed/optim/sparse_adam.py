@@ -9,7 +9,8 @@ Per parameter with a SparseRowGradient, in torch's order (float32):
 Rows absent from the gradient keep their parameter and moments untouched (not even decayed);
 the step counter is per parameter and counts every step that had a gradient.
 The square root is np.sqrt (see minembed.optim.adam for torch's 1-ulp difference). Float tables
-take one Numba kernel call for the coalescing and one for the update (kernels/sparse_adam.py).
+take one Numba kernel call for the coalescing and one for the update (kernels/sparse_adam.py);
+from 65,536 values the update is two calls at once, one on minembed's helper thread.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import math
 
 import numpy as np
 
+from minembed import _threads
 from minembed.nn.sparse import SparseRowGradient
 from minembed.optim.kernels import sparse_adam_numpy
 from minembed.optim.optimizer import Optimizer, check_hyperparameter
 
+_SPLIT_FROM = 1 << 16  # updates of at least this many values run in two halves at once
 _sqrt = np.sqrt  # swapped for torch's by the tests, as in minembed.optim.adam
 
 
@@ -90,10 +93,13 @@ class SparseAdam(Optimizer):
         scalars = (dtype(1 - beta1), dtype(1 - beta2), dtype(group["eps"]), dtype(-step_size))
         if not use_numba:
             sparse_adam_numpy.update_rows(data, exp_avg, exp_avg_sq, rows, sums, *scalars, sqrt=_sqrt)
-        elif sums.size < kernels.SERIAL_BELOW:
-            kernels.update_rows_serial(data, exp_avg, exp_avg_sq, rows, sums, *scalars)
-        else:
+        elif sums.size < _SPLIT_FROM or _threads.numba_threads() < 2:
             kernels.update_rows(data, exp_avg, exp_avg_sq, rows, sums, *scalars)
+        else:  # distinct rows: each thread updates its own half of them
+            _threads.in_two(
+                lambda lo, hi: kernels.update_rows(data, exp_avg, exp_avg_sq, rows[lo:hi], sums[lo:hi], *scalars),
+                rows.shape[0],
+            )
 
 
 def numba_kernels():

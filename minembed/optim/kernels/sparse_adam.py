@@ -4,7 +4,9 @@ Twin: sparse_adam_numpy.py (the same arithmetic with NumPy, and the square-root 
 use). Duplicate ids are summed in order of appearance, starting from zero, exactly as
 `SparseRowGradient.coalesce` does; each distinct row is then updated once, in torch's float32
 order (no fused multiply-adds: torch's SparseAdam uses plain tensor ops). The rows are
-independent, so the update runs in parallel over them, each thread owning whole rows.
+independent, so sparse_adam.py gives half of a large update's rows to minembed's helper thread
+(the update kernel is serial and releases the GIL; Numba's OpenMP pool would leave its workers
+spinning after the update, in the way of the next step: see kernels/adam.py).
 `fastmath` is off: results are compared bit for bit with the twin and with torch.
 Measured (TinyLM's 4096 x 128 table, 2048 ids of a batch, busy 2-core machine): coalescing with
 np.unique / np.add.at and updating with fancy indexing took about 3x torch.optim.SparseAdam.
@@ -13,7 +15,7 @@ np.unique / np.add.at and updating with fancy indexing took about 3x torch.optim
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 
 @njit(cache=True)
@@ -40,7 +42,7 @@ def coalesce_rows(indices, values, num_rows, negate):
 
 def _update_rows(param, exp_avg, exp_avg_sq, rows, grads, one_minus_beta1, one_minus_beta2, eps, neg_step_size):
     """Same contract as sparse_adam_numpy.update_rows with np.sqrt, for float32 tables (V, D)."""
-    for k in prange(rows.shape[0]):
+    for k in range(rows.shape[0]):
         r = rows[k]
         for c in range(param.shape[1]):
             g = grads[k, c]
@@ -54,7 +56,4 @@ def _update_rows(param, exp_avg, exp_avg_sq, rows, grads, one_minus_beta1, one_m
             param[r, c] = param[r, c] + neg_step_size * ((dm + old_m) / denom)
 
 
-SERIAL_BELOW = 1 << 16  # updates of fewer values than this run on one thread
-
-update_rows = njit(cache=True, parallel=True, error_model="numpy")(_update_rows)
-update_rows_serial = njit(cache=True, error_model="numpy")(_update_rows)
+update_rows = njit(cache=True, nogil=True, error_model="numpy")(_update_rows)

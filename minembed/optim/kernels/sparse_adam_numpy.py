@@ -30,6 +30,3 @@ def update_rows(param, exp_avg, exp_avg_sq, rows, grads, one_minus_beta1, one_mi
     exp_avg_sq[rows] = old_v + dv
     denom = sqrt(dv + old_v) + eps
     param[rows] += neg_step_size * ((dm + old_m) / denom)
-
-
-update_rows_serial = update_rows
