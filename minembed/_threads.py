@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -73,6 +74,23 @@ def on_both(work: Callable[[int], object]) -> None:
         work(1)
     finally:
         helper.result()
+
+
+def shared_indices(n: int) -> queue.SimpleQueue:
+    """0, 1, ..., n - 1 in a queue that several threads take from (`taken`): each is taken once, in order."""
+    indices = queue.SimpleQueue()
+    for i in range(n):
+        indices.put(i)
+    return indices
+
+
+def taken(indices: queue.SimpleQueue) -> Iterator[int]:
+    """The indices this thread takes from a queue that other threads also take from, until it is empty."""
+    while True:
+        try:
+            yield indices.get_nowait()
+        except queue.Empty:
+            return
 
 
 def numba_threads() -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import queue
 from pathlib import Path
 
 import numpy as np
@@ -210,18 +209,12 @@ class TinyLM:
         row_loss = np.empty(n)
         grad_hidden = np.empty_like(flat)
         sums, scratch = self._head_buffers(min(block_rows, n), n_groups, flat.dtype)
-        groups_left = queue.SimpleQueue()  # taken in order by whichever thread is free
-        for group in range(n_groups):
-            groups_left.put(group)
+        groups_left = _threads.shared_indices(n_groups)  # taken in order by whichever thread is free
 
         def head_groups(worker: int, split_loss: bool = False) -> None:
             """Groups of blocks until none is left: per block, logits, loss, gradient and both backward products."""
             logits, grad_logits, block_grad_head = scratch[worker]
-            while True:
-                try:
-                    group = groups_left.get_nowait()
-                except queue.Empty:
-                    return
+            for group in _threads.taken(groups_left):
                 for block in range(first_block[group], first_block[group + 1]):
                     start, stop = block * block_rows, min(n, (block + 1) * block_rows)
                     block_logits, block_grad = logits[: stop - start], grad_logits[: stop - start]

@@ -188,12 +188,10 @@ class NumbaEncoder:
         parts = [texts[a:b] for a, b in itertools.pairwise(bounds)]
         lists: list[list[list[int]] | None] = [None] * len(parts)
         from_helper: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(parts)  # ids, text_ends
-        next_part = itertools.count()  # next() on a count is atomic: each part is taken once
-        helper = _threads.submit(self._encode_parts_for_later, parts, next_part, from_helper)
+        parts_left = _threads.shared_indices(len(parts))  # each part is taken once, by one thread or the other
+        helper = _threads.submit(self._encode_parts_for_later, parts, parts_left, from_helper)
         try:
-            for j in next_part:
-                if j >= len(parts):
-                    break
+            for j in _threads.taken(parts_left):
                 lists[j] = self._encode_part(parts[j])
                 self._lists_of_finished(from_helper, lists)
         finally:
@@ -201,11 +199,9 @@ class NumbaEncoder:
         self._lists_of_finished(from_helper, lists)
         return list(itertools.chain.from_iterable(lists))
 
-    def _encode_parts_for_later(self, parts: list[list[bytes]], next_part, from_helper: list) -> None:
+    def _encode_parts_for_later(self, parts: list[list[bytes]], parts_left, from_helper: list) -> None:
         """On the helper: run the kernel on the next free part until none is left; no lists, no GIL."""
-        for j in next_part:
-            if j >= len(parts):
-                return
+        for j in _threads.taken(parts_left):
             ids, text_ends, _ = self.encode(parts[j])  # a fresh buffer: the caller reads it later
             from_helper[j] = (ids, text_ends)
 
