@@ -4,7 +4,7 @@
    differently in each file, built in a temp dir) on a 2-worker LocalCluster vs the same cluster
    with every task on one worker (goal >= 1.7x), and vs tokenize_files(workers=2) in this process
    (goal: within 10%); once with Dask's worker environment as it comes, once with glibc's adaptive
-   malloc thresholds restored in the workers.
+   malloc thresholds restored in the workers, once with those and Dask's diagnostics slowed down.
 2. encode_ordinary_batch(texts, num_threads=2) vs its own single-thread loop (goal >= 1.8x).
 3. On paper: the measured seconds per shard on one worker and the driver's (scheduler's) cost
    per shard give what N workers reach on 1 TB and where the driver becomes the bottleneck.
@@ -39,7 +39,7 @@ import minembed  # noqa: E402
 from minembed.data import tokenize_files  # noqa: E402
 from minembed.data.shards import count_pieces_shards, tokenize_shards  # noqa: E402
 from minembed.data.shards.pieces import merged_piece_counts  # noqa: E402
-from reference.dask_cluster import GLIBC_ADAPTIVE_MALLOC, local_cluster  # noqa: E402
+from reference.dask_cluster import GLIBC_ADAPTIVE_MALLOC, QUIET_WORKERS, local_cluster  # noqa: E402
 
 N_FILES = 16
 PAPER_WORKERS = 100
@@ -150,9 +150,14 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
         # One cluster at a time (an idle second cluster takes CPU from every side): "1 worker" is the
         # same 2-worker cluster with every task pinned to its first worker. First with Dask's worker
         # environment as it comes, then with glibc's malloc thresholds fixed at the values its adaptive
-        # rule reaches (see GLIBC_ADAPTIVE_MALLOC). tokenize_files runs in this process with glibc's
-        # adaptive defaults in both: close to the second setup, not identical to it.
-        setups = (("Dask's defaults", None), ("workers with glibc's malloc thresholds", GLIBC_ADAPTIVE_MALLOC))
+        # rule reaches (see GLIBC_ADAPTIVE_MALLOC), then with Dask's diagnostics slowed down as well
+        # (QUIET_WORKERS; both are what docs/distributed.md recommends). tokenize_files runs in this
+        # process with glibc's adaptive defaults in all three: close to the second and third setups.
+        setups = (
+            ("Dask's defaults", None),
+            ("workers with glibc's malloc thresholds", GLIBC_ADAPTIVE_MALLOC),
+            ("malloc thresholds and quiet diagnostics (docs/distributed.md)", GLIBC_ADAPTIVE_MALLOC | QUIET_WORKERS),
+        )
         for setup, config in setups:
             with local_cluster(2, config) as client:
                 first_worker = sorted(client.scheduler_info()["workers"])[:1]
@@ -194,7 +199,7 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
                         ">= 0.9x (within 10%)",
                     )
                 )
-                if config is None:
+                if config is not GLIBC_ADAPTIVE_MALLOC:  # the CPU, memory and paper figures: the second setup
                     continue
                 # CPU seconds per MB of every side (all processes involved): on a loaded machine the
                 # wall times mostly measure the load, these show whether sharding costs extra work
