@@ -101,6 +101,13 @@ def _row(workload, anchor, ours: list[float], theirs: list[float], goal) -> dict
     }
 
 
+def _dask_setting(key: str):
+    """A Dask configuration value as a worker sees it."""
+    import dask
+
+    return dask.config.get(key)
+
+
 def _peak_rss_mb() -> float:
     """This process's peak resident memory (Linux: ru_maxrss is in kB)."""
     import resource
@@ -153,16 +160,22 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
         # rule reaches (see GLIBC_ADAPTIVE_MALLOC), then with Dask's diagnostics slowed down as well
         # (QUIET_WORKERS; both are what docs/distributed.md recommends). tokenize_files runs in this
         # process with glibc's adaptive defaults in all three: close to the second and third setups.
-        setups = (
-            ("Dask's defaults", None),
-            ("workers with glibc's malloc thresholds", GLIBC_ADAPTIVE_MALLOC),
-            ("malloc thresholds and quiet diagnostics (docs/distributed.md)", GLIBC_ADAPTIVE_MALLOC | QUIET_WORKERS),
+        setups = (  # (name, dask config, whether the CPU, memory and paper figures come from it)
+            ("Dask's defaults", None, False),
+            ("workers with glibc's malloc thresholds", GLIBC_ADAPTIVE_MALLOC, True),
+            (
+                "malloc thresholds and quiet diagnostics (docs/distributed.md)",
+                GLIBC_ADAPTIVE_MALLOC | QUIET_WORKERS,
+                False,
+            ),
         )
-        for setup, config in setups:
+        for setup, config, with_notes in setups:
             with local_cluster(2, config) as client:
                 first_worker = sorted(client.scheduler_info()["workers"])[:1]
                 mmap_threshold = set(client.run(os.environ.get, "MALLOC_MMAP_THRESHOLD_").values())
                 assert mmap_threshold == {None if config is None else str(32 << 20)}, mmap_threshold
+                profiler = set(client.run(_dask_setting, "distributed.worker.profile.enabled").values())
+                assert profiler == {(config or {}).get("distributed.worker.profile.enabled", True)}, profiler
                 executors = {"2 workers": client.get_executor(), "1 worker": client.get_executor(workers=first_worker)}
                 runs = {
                     name: (
@@ -199,7 +212,7 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
                         ">= 0.9x (within 10%)",
                     )
                 )
-                if config is not GLIBC_ADAPTIVE_MALLOC:  # the CPU, memory and paper figures: the second setup
+                if not with_notes:
                     continue
                 # CPU seconds per MB of every side (all processes involved): on a loaded machine the
                 # wall times mostly measure the load, these show whether sharding costs extra work

@@ -23,7 +23,7 @@ _helper_lock = threading.Lock()
 _this_thread = threading.local()  # is_helper: set on the helper thread when it starts
 
 
-def _mark_this_thread() -> None:
+def _mark_as_helper() -> None:
     _this_thread.is_helper = True
 
 
@@ -33,7 +33,7 @@ def helper_thread() -> ThreadPoolExecutor:
     with _helper_lock:
         if _helper is None:
             _helper = ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="minembed-helper", initializer=_mark_this_thread
+                max_workers=1, thread_name_prefix="minembed-helper", initializer=_mark_as_helper
             )
         return _helper
 
@@ -77,14 +77,14 @@ def on_both(work: Callable[[int], object]) -> None:
 
 
 def shared_indices(n: int) -> queue.SimpleQueue:
-    """0, 1, ..., n - 1 in a queue that several threads take from (`taken`): each is taken once, in order."""
+    """0, 1, ..., n - 1 in a queue that several threads take from (`take_until_empty`): each is taken once."""
     indices = queue.SimpleQueue()
     for i in range(n):
         indices.put(i)
     return indices
 
 
-def taken(indices: queue.SimpleQueue) -> Iterator[int]:
+def take_until_empty(indices: queue.SimpleQueue) -> Iterator[int]:
     """The indices this thread takes from a queue that other threads also take from, until it is empty."""
     while True:
         try:
@@ -121,6 +121,7 @@ def one_numba_thread() -> Iterator[None]:
 def _forget_helper_thread() -> None:
     global _helper, _helper_lock
     _helper, _helper_lock = None, threading.Lock()  # a forked child has no thread behind the old pool
+    _this_thread.is_helper = False  # a fork from the helper: the child's one thread is not a helper
 
 
 os.register_at_fork(after_in_child=_forget_helper_thread)

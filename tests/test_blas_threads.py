@@ -1,4 +1,4 @@
-"""minembed._blas.one_thread_per_call and minembed._threads.one_numba_thread: one thread inside, the count after."""
+"""minembed._blas.one_thread_per_call and minembed._threads: one thread inside, the count after; the helper's queues."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numba
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from minembed import _threads
 from minembed._blas import one_thread_per_call
 from minembed._threads import one_numba_thread
 
@@ -75,3 +76,24 @@ def test_one_numba_thread_inside_the_block_and_the_count_restored_after_it_even_
         pass
     assert seen == [1]
     assert numba.get_num_threads() == previous
+
+
+def test_shared_indices_are_each_taken_once_by_two_threads():
+    indices = _threads.shared_indices(5000)
+    taken = {0: [], 1: []}
+    _threads.on_both(lambda worker: taken[worker].extend(_threads.take_until_empty(indices)))
+    assert sorted(taken[0] + taken[1]) == list(range(5000))
+    assert taken[0] == sorted(taken[0]) and taken[1] == sorted(taken[1])  # each thread takes them in order
+
+
+def test_work_split_again_on_the_helper_runs_there_instead_of_waiting_for_itself():
+    pieces = []
+
+    def split_on_the_helper() -> None:
+        _threads.in_two(lambda lo, hi: pieces.append(("in_two", lo, hi, threading.current_thread().name)), 10)
+        _threads.on_both(lambda worker: pieces.append(("on_both", worker, threading.current_thread().name)))
+
+    _threads.submit(split_on_the_helper).result(timeout=10)  # waiting on itself would never return
+    names = {piece[-1] for piece in pieces}
+    assert len(names) == 1 and names.pop().startswith("minembed-helper")
+    assert [piece[:-1] for piece in pieces] == [("in_two", 0, 5), ("in_two", 5, 10), ("on_both", 0)]

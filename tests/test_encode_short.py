@@ -129,6 +129,19 @@ def test_batch_on_two_threads_equals_one_by_one(pair):
     assert expected[:50] == [theirs.encode_ordinary(t) for t in corpus[:50]]
 
 
+def test_a_two_thread_batch_called_on_the_helper_thread_runs_there(pair):
+    """The helper must never wait for work queued behind itself: a batch it is given encodes every
+    part itself (and the caller's parts too, when it starts one while the caller's batch runs)."""
+    from minembed import _threads
+
+    ours, _ = pair
+    corpus = [f"line {i} of the text, {'word ' * (i % 50)}\n" for i in range(4000)]
+    expected = [ours.encode_ordinary(t) for t in corpus]
+    on_the_helper = _threads.submit(lambda: ours.encode_ordinary_batch(corpus, num_threads=2))
+    assert on_the_helper.result(timeout=60) == expected
+    assert ours.encode_ordinary_batch(corpus, num_threads=2) == expected
+
+
 def test_two_thread_batches_from_several_threads_at_once(pair):
     """Every caller shares the one helper thread: each batch must still come back whole and in order,
     long texts (the kernel's kept per-thread buffer) among them."""

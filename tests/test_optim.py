@@ -418,7 +418,8 @@ def test_large_sparse_updates_split_in_two_give_the_same_bits(monkeypatch):
 @pytest.mark.parametrize("cls", [Adam, SparseAdam])
 def test_state_loaded_in_fortran_order_still_moves(cls):
     """The kernels update flat views of the state: state arrays loaded in Fortran order are stored
-    C-ordered, so the moments they hold keep moving (a flattened copy would drop the update)."""
+    C-ordered, so the moments they hold keep moving (a flattened copy would drop the update). Adam is
+    the case that failed; SparseAdam, which would fall back to its NumPy twin, is held to it too."""
     rng = np.random.default_rng(9)
     start = rng.standard_normal((6, 5)).astype(np.float32)
     if cls is SparseAdam:

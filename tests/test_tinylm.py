@@ -269,6 +269,12 @@ def test_a_batch_of_one_block_still_splits(monkeypatch):
     model = TinyLM(512, 32, 16, rng=np.random.default_rng(7))
     loss = model.loss_and_backward(x, y)
     assert calls == [1]
+    monkeypatch.setattr(tinylm_module._threads, "numba_threads", lambda: 1)
+    alone = TinyLM(512, 32, 16, rng=np.random.default_rng(7))
+    assert alone.loss_and_backward(x, y) == loss
+    assert calls == [1]  # no split on one thread
+    for (name, param), (_, alone_param) in zip(model.named_parameters(), alone.named_parameters()):
+        np.testing.assert_array_equal(param.grad, alone_param.grad, err_msg=name)
     three = TinyLM(512, 32, 16, rng=np.random.default_rng(7))
     criterion = CrossEntropyLoss()
     assert criterion(three(x), y) == pytest.approx(loss, rel=1e-6)

@@ -214,7 +214,7 @@ class TinyLM:
         def head_groups(worker: int, split_loss: bool = False) -> None:
             """Groups of blocks until none is left: per block, logits, loss, gradient and both backward products."""
             logits, grad_logits, block_grad_head = scratch[worker]
-            for group in _threads.taken(groups_left):
+            for group in _threads.take_until_empty(groups_left):
                 for block in range(first_block[group], first_block[group + 1]):
                     start, stop = block * block_rows, min(n, (block + 1) * block_rows)
                     block_logits, block_grad = logits[: stop - start], grad_logits[: stop - start]

@@ -19,6 +19,7 @@ two threads.
 from __future__ import annotations
 
 import itertools
+import queue
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -189,19 +190,29 @@ class NumbaEncoder:
         lists: list[list[list[int]] | None] = [None] * len(parts)
         from_helper: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(parts)  # ids, text_ends
         parts_left = _threads.shared_indices(len(parts))  # each part is taken once, by one thread or the other
-        helper = _threads.submit(self._encode_parts_for_later, parts, parts_left, from_helper)
-        try:
-            for j in _threads.taken(parts_left):
-                lists[j] = self._encode_part(parts[j])
-                self._lists_of_finished(from_helper, lists)
-        finally:
-            helper.result()
+
+        def encode_parts(worker: int) -> None:
+            if worker == 0:  # the helper: the kernel only (on the helper itself, on_both runs just this)
+                self._encode_parts_for_later(parts, parts_left, from_helper)
+                return
+            try:
+                for j in _threads.take_until_empty(parts_left):
+                    lists[j] = self._encode_part(parts[j])
+                    self._lists_of_finished(from_helper, lists)
+            except BaseException:
+                for _ in _threads.take_until_empty(parts_left):  # the helper stops after its current part
+                    pass
+                raise
+
+        _threads.on_both(encode_parts)
         self._lists_of_finished(from_helper, lists)
         return list(itertools.chain.from_iterable(lists))
 
-    def _encode_parts_for_later(self, parts: list[list[bytes]], parts_left, from_helper: list) -> None:
+    def _encode_parts_for_later(
+        self, parts: list[list[bytes]], parts_left: queue.SimpleQueue, from_helper: list
+    ) -> None:
         """On the helper: run the kernel on the next free part until none is left; no lists, no GIL."""
-        for j in _threads.taken(parts_left):
+        for j in _threads.take_until_empty(parts_left):
             ids, text_ends, _ = self.encode(parts[j])  # a fresh buffer: the caller reads it later
             from_helper[j] = (ids, text_ends)
 

@@ -24,6 +24,7 @@ from itertools import count
 
 import numpy as np
 
+from minembed import _threads
 from minembed.nn import Embedding
 from minembed.word2vec import corpus as corpus_module
 from minembed.word2vec.huffman import huffman_codes
@@ -303,12 +304,12 @@ class Word2Vec:
         if memory is not None:
             ids, offsets, bounds = memory
             words_before = offsets[bounds[:-1]]
-            numbers = count()  # shared by the threads: next() on it is atomic, so no queue is needed
+            numbers = _threads.shared_indices(len(bounds) - 1)  # each batch is taken once, in order
 
             def work() -> None:
                 try:
-                    for number in numbers:
-                        if number >= len(bounds) - 1 or errors:
+                    for number in _threads.take_until_empty(numbers):
+                        if errors:
                             return
                         first, last = bounds[number], bounds[number + 1]
                         lo, hi = int(offsets[first]), int(offsets[last])

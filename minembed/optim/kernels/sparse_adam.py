@@ -1,4 +1,4 @@
-"""Numba kernel of SparseAdam's step: coalesce the sparse gradient and update its rows in one call.
+"""Numba kernels of SparseAdam's step: coalesce the sparse gradient (one call), update its rows (another).
 
 Twin: sparse_adam_numpy.py (the same arithmetic with NumPy, and the square-root hook the tests
 use). Duplicate ids are summed in order of appearance, starting from zero, exactly as
@@ -40,7 +40,8 @@ def coalesce_rows(indices, values, num_rows, negate):
     return rows[:n_rows], sums
 
 
-def _update_rows(param, exp_avg, exp_avg_sq, rows, grads, one_minus_beta1, one_minus_beta2, eps, neg_step_size):
+@njit(cache=True, nogil=True, error_model="numpy")
+def update_rows(param, exp_avg, exp_avg_sq, rows, grads, one_minus_beta1, one_minus_beta2, eps, neg_step_size):
     """Same contract as sparse_adam_numpy.update_rows with np.sqrt, for float32 tables (V, D)."""
     for k in range(rows.shape[0]):
         r = rows[k]
@@ -54,6 +55,3 @@ def _update_rows(param, exp_avg, exp_avg_sq, rows, grads, one_minus_beta1, one_m
             exp_avg_sq[r, c] = old_v + dv
             denom = np.sqrt(dv + old_v) + eps
             param[r, c] = param[r, c] + neg_step_size * ((dm + old_m) / denom)
-
-
-update_rows = njit(cache=True, nogil=True, error_model="numpy")(_update_rows)
