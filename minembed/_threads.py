@@ -63,6 +63,15 @@ def in_two(work: Callable[[int, int], object], n: int) -> None:
         first.result()
 
 
+def in_two_if_large(work: Callable[[int, int], object], n: int, large: bool) -> None:
+    """work over [0, n): in two halves at once (`in_two`) when the caller says the work is `large`
+    and minembed may use two threads (`numba_threads`), else all of it here, work(0, n)."""
+    if large and n > 1 and numba_threads() > 1:
+        in_two(work, n)
+    else:
+        work(0, n)
+
+
 def on_both(work: Callable[[int], object]) -> None:
     """work(0) on the helper while work(1) runs here (each taking its share from a common queue of
     tasks); returns once both are done. Called on the helper thread itself, work(0) does it all."""

@@ -23,7 +23,7 @@ from numba import njit
 from minembed._fma import fma
 from minembed.nn.parameter import Parameter
 from minembed.nn.sparse import SparseRowGradient
-from minembed.optim import SGD, Adam, AdamW, SparseAdam, WarmupCosine, adam, sparse_adam, warmup_cosine
+from minembed.optim import SGD, Adam, AdamW, SparseAdam, WarmupCosine, adam, optimizer, sparse_adam, warmup_cosine
 from minembed.optim.kernels import adam as adam_numba
 from minembed.optim.kernels import adam_numpy, sparse_adam_numpy
 from minembed.optim.kernels import sparse_adam as sparse_adam_numba
@@ -375,11 +375,11 @@ def _counting_splits(monkeypatch) -> tuple[dict, list]:
 
 @pytest.mark.parametrize("cls", [Adam, AdamW])
 def test_large_parameters_split_in_two_give_the_same_bits(cls, monkeypatch):
-    """From adam._SPLIT_FROM values the caller and the helper thread each update half of a
+    """From optimizer.SPLIT_FROM values the caller and the helper thread each update half of a
     parameter: the same bits as one thread, and as the NumPy twins."""
     rng = np.random.default_rng(5)
     start = rng.standard_normal((300, 250)).astype(np.float32)  # 75,000 values
-    assert start.size >= adam._SPLIT_FROM
+    assert start.size >= optimizer.SPLIT_FROM
     grads = [[rng.standard_normal(start.shape).astype(np.float32)] for _ in range(3)]
     hyper = {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}
     threads, splits = _counting_splits(monkeypatch)
@@ -395,7 +395,7 @@ def test_large_parameters_split_in_two_give_the_same_bits(cls, monkeypatch):
 
 
 def test_large_sparse_updates_split_in_two_give_the_same_bits(monkeypatch):
-    """From sparse_adam._SPLIT_FROM values each thread updates half of the distinct rows: the same bits
+    """From optimizer.SPLIT_FROM values each thread updates half of the distinct rows: the same bits
     as one thread and as the NumPy twin, with duplicate rows in the gradient."""
     rng = np.random.default_rng(8)
     table = rng.standard_normal((3000, 64)).astype(np.float32)
@@ -405,7 +405,7 @@ def test_large_sparse_updates_split_in_two_give_the_same_bits(monkeypatch):
         steps.append([(ids, rng.standard_normal((1500, 64)).astype(np.float32))])
     threads, splits = _counting_splits(monkeypatch)
     split, _ = run_minembed(SparseAdam, [table], steps, lr=0.01)
-    assert len(splits) == 3 and min(splits) * 64 >= sparse_adam._SPLIT_FROM
+    assert len(splits) == 3 and min(splits) * 64 >= optimizer.SPLIT_FROM
     threads["n"] = 1
     one_thread, _ = run_minembed(SparseAdam, [table], steps, lr=0.01)
     monkeypatch.setattr(sparse_adam, "numba_kernels", lambda: sparse_adam_numpy)

@@ -82,10 +82,7 @@ def _sum_in_order(parts: list[np.ndarray], *, two_threads: bool) -> np.ndarray:
         for part in parts[2:]:
             total[lo:hi] += part[lo:hi]
 
-    if two_threads:
-        _threads.in_two(add_rows, total.shape[0])
-    else:
-        add_rows(0, total.shape[0])
+    _threads.in_two_if_large(add_rows, total.shape[0], two_threads)
     return total
 
 
@@ -199,8 +196,9 @@ class TinyLM:
         weight = self.head_weight
         n = flat.shape[0]
         block_rows = max(1, _HEAD_BLOCK_BYTES // (self.vocab_size * flat.itemsize))
-        if n * self.vocab_size >= TWO_THREADS_FROM:  # enough work for two threads: at least two blocks
-            block_rows = min(block_rows, -(-n // 2))  # (whatever the thread count, so the bits do not change)
+        worth_two_threads = n * self.vocab_size >= TWO_THREADS_FROM
+        if worth_two_threads:  # at least two blocks (whatever the thread count, so the bits do not change)
+            block_rows = min(block_rows, -(-n // 2))
         n_blocks = -(-n // block_rows)
         fits = _HEAD_SUMS_BYTES // (weight.size * flat.itemsize)  # (V, d) sums in the budget
         n_groups = max(1, min(n_blocks, max(2, fits)))  # at least one per thread, at most one per block
@@ -236,7 +234,7 @@ class TinyLM:
                         sums[group] += block_grad_head
 
         split = False
-        if n_groups > 1 and n * self.vocab_size >= TWO_THREADS_FROM and _threads.numba_threads() > 1:
+        if n_groups > 1 and worth_two_threads and _threads.numba_threads() > 1:
             with one_thread_per_call() as split:
                 if split:
                     _threads.on_both(head_groups)

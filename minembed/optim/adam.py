@@ -26,9 +26,8 @@ import numpy as np
 from minembed import _threads
 from minembed.nn.sparse import SparseRowGradient
 from minembed.optim.kernels import adam_numpy
-from minembed.optim.optimizer import Optimizer, check_hyperparameter
+from minembed.optim.optimizer import SPLIT_FROM, Optimizer, check_hyperparameter
 
-_SPLIT_FROM = 1 << 16  # parameters with at least this many values are updated in two halves at once
 _sqrt = np.sqrt  # the square root of the second moment; tests swap in torch's to check the rest bit for bit
 
 
@@ -146,19 +145,15 @@ class Adam(Optimizer):
 def _elementwise(kernel, arrays: tuple, scalars: tuple, split: bool) -> None:
     """kernel(*arrays, *scalars), where element i of the outputs depends on element i of the inputs only.
 
-    split=True (the Numba kernels): the arrays go in flat, and from _SPLIT_FROM values the caller
-    and minembed's helper thread each take half of them (kernels/adam.py says why not Numba's
-    OpenMP pool). The NumPy twins take the arrays as they are.
+    split=True (the Numba kernels): the arrays go in flat, and from SPLIT_FROM values the caller
+    and minembed's helper thread each take half of them. The NumPy twins take the arrays as they are.
     """
     if not split:
         kernel(*arrays, *scalars)
         return
     flat = [array.reshape(-1) for array in arrays]
     n = flat[0].shape[0]
-    if n < _SPLIT_FROM or _threads.numba_threads() < 2:
-        kernel(*flat, *scalars)
-        return
-    _threads.in_two(lambda lo, hi: kernel(*[array[lo:hi] for array in flat], *scalars), n)
+    _threads.in_two_if_large(lambda lo, hi: kernel(*[array[lo:hi] for array in flat], *scalars), n, n >= SPLIT_FROM)
 
 
 class AdamW(Adam):

@@ -16,6 +16,10 @@ import numpy as np
 from minembed.nn.parameter import Parameter
 from minembed.nn.sparse import SparseRowGradient
 
+# Updates of at least this many values run in two halves at once (minembed._threads.in_two_if_large),
+# one on minembed's helper thread: kernels/adam.py says why not on Numba's OpenMP pool.
+SPLIT_FROM = 1 << 16
+
 
 def check_hyperparameter(name: str, value, low: float = 0.0, high: float | None = None) -> float:
     """value as a float in [low, high) (high None: no upper bound); ValueError naming it otherwise."""

@@ -22,9 +22,8 @@ import numpy as np
 from minembed import _threads
 from minembed.nn.sparse import SparseRowGradient
 from minembed.optim.kernels import sparse_adam_numpy
-from minembed.optim.optimizer import Optimizer, check_hyperparameter
+from minembed.optim.optimizer import SPLIT_FROM, Optimizer, check_hyperparameter
 
-_SPLIT_FROM = 1 << 16  # updates of at least this many values run in two halves at once
 _sqrt = np.sqrt  # swapped for torch's by the tests, as in minembed.optim.adam
 
 
@@ -93,12 +92,11 @@ class SparseAdam(Optimizer):
         scalars = (dtype(1 - beta1), dtype(1 - beta2), dtype(group["eps"]), dtype(-step_size))
         if not use_numba:
             sparse_adam_numpy.update_rows(data, exp_avg, exp_avg_sq, rows, sums, *scalars, sqrt=_sqrt)
-        elif sums.size < _SPLIT_FROM or _threads.numba_threads() < 2:
-            kernels.update_rows(data, exp_avg, exp_avg_sq, rows, sums, *scalars)
-        else:  # distinct rows: each thread updates its own half of them
-            _threads.in_two(
+        else:  # distinct rows: when large, each thread updates its own half of them
+            _threads.in_two_if_large(
                 lambda lo, hi: kernels.update_rows(data, exp_avg, exp_avg_sq, rows[lo:hi], sums[lo:hi], *scalars),
                 rows.shape[0],
+                sums.size >= SPLIT_FROM,
             )
 
 

@@ -124,10 +124,7 @@ def cross_entropy_rows(
                 row_max[part], row_sum[part], row_loss[part], buffer[part], with_grad,
             )  # fmt: skip
 
-    if split and logits2d.size >= TWO_THREADS_FROM and n > 1 and _threads.numba_threads() > 1:
-        _threads.in_two(rows, n)
-    else:
-        rows(0, n)
+    _threads.in_two_if_large(rows, n, split and logits2d.size >= TWO_THREADS_FROM)
     return row_loss, buffer if with_grad else None
 
 
