@@ -163,7 +163,7 @@ def pieces_table_sizes(folder: Path) -> list[tuple[float, int, int]]:
 
 def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
     megabytes = megabytes or (8 if quick else 100)
-    rounds = 2 if quick else 4
+    rounds = 2 if quick else 8  # each alternates 3-4 runs of 2-5 s: the ratios of 4 rounds moved by 10-20%
     rows = []
     notes: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench_shards_") as tmp:
@@ -285,7 +285,7 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
                 "2 threads": lambda: enc.encode_ordinary_batch(docs, num_threads=2),
                 "loop": lambda: [enc.encode_ordinary(d) for d in docs],
             },
-            5 * rounds,
+            10 if quick else 20,
         )
         rows.append(
             _row(

@@ -137,7 +137,10 @@ def run(quick: bool = False, steps_only: bool = False) -> list[dict]:
             t_opt.step()
 
         torch_steps[label] = torch_step
-    times = _alternating({"minembed": ours_step, "three calls": ours_three_calls, **torch_steps}, rounds, repeat)
+    # The step's rounds take about 2 s each (four contenders, each settling first); twice the other rows'
+    # count, so that the step's ratio moves less with whichever seconds a busy neighbour takes.
+    step_rounds = 2 * rounds + 1
+    times = _alternating({"minembed": ours_step, "three calls": ours_three_calls, **torch_steps}, step_rounds, repeat)
     best = min(torch_steps, key=lambda name: statistics.median(times[name]))
     rows.append(
         _row(
