@@ -5,8 +5,8 @@
    with every task on one worker (goal >= 1.7x), and vs tokenize_files(workers=2) in this process
    (goal: within 10%); once with Dask's worker environment as it comes, once with glibc's adaptive
    malloc thresholds restored in the workers, once with those and Dask's diagnostics slowed down.
-   Beside the second setup, the same shards on a ProcessPoolExecutor(2) (no engine: no scheduler,
-   no event loops) vs tokenize_files(workers=2): what sharding itself costs here, for reference.
+   First, the same shards on a ProcessPoolExecutor(2) (no engine: no scheduler, no event loops, no
+   cluster running) vs tokenize_files(workers=2): what sharding itself costs here, for reference.
 2. encode_ordinary_batch(texts, num_threads=2) vs its own single-thread loop (goal >= 1.8x).
 3. On paper: the measured seconds per shard on one worker and the driver's (scheduler's) cost
    per shard give what N workers reach on 1 TB and where the driver becomes the bottleneck.
@@ -186,93 +186,95 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
                 False,
             ),
         )
-        # The no-engine reference runs beside the second setup; an idle process pool takes no CPU.
+        # First the no-engine reference, before any cluster runs.
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(2, mp_context=spawn) as pool:
             pool_pids = sorted({f.result() for f in [pool.submit(_pid_after, 0.5) for _ in range(2)]})
             assert len(pool_pids) == 2, pool_pids
-            for setup, config, with_notes in setups:
-                with local_cluster(2, config) as client:
-                    first_worker = sorted(client.scheduler_info()["workers"])[:1]
-                    mmap_threshold = set(client.run(os.environ.get, "MALLOC_MMAP_THRESHOLD_").values())
-                    assert mmap_threshold == {None if config is None else str(32 << 20)}, mmap_threshold
-                    profiler = set(client.run(_dask_setting, "distributed.worker.profile.enabled").values())
-                    assert profiler == {(config or {}).get("distributed.worker.profile.enabled", True)}, profiler
-                    executors = {
-                        "2 workers": client.get_executor(),
-                        "1 worker": client.get_executor(workers=first_worker),
-                    }
-                    runs = {
-                        name: (
-                            lambda executor=executor, name=name: tokenize_shards(
-                                inputs,
-                                folder / name.replace(" ", "_"),
-                                "gpt2",
-                                executor=executor,
-                                resume=False,
-                                progress=False,
-                            )
-                        )
-                        for name, executor in executors.items()
-                    }
-                    runs["tokenize_files"] = lambda: tokenize_files(
-                        inputs, folder / "all.tok", "gpt2", workers=2, progress=False
-                    )
-                    if with_notes:
-                        runs["process pool"] = lambda: tokenize_shards(
-                            inputs, folder / "pool", "gpt2", executor=pool, resume=False, progress=False
-                        )
-                    times = alternate(runs, rounds)
-                    rows.append(
-                        _row(
-                            f"tokenize_shards, {workload}, {setup}: 2-worker LocalCluster",
-                            "the same with every task on 1 of its workers",
-                            times["2 workers"],
-                            times["1 worker"],
-                            ">= 1.7x",
-                        )
-                    )
-                    rows.append(
-                        _row(
-                            f"tokenize_shards, {workload}, {setup}: 2-worker LocalCluster",
-                            "tokenize_files(workers=2) in one process",
-                            times["2 workers"],
-                            times["tokenize_files"],
-                            ">= 0.9x (within 10%)",
+            no_engine = {
+                "process pool": lambda: tokenize_shards(
+                    inputs, folder / "pool", "gpt2", executor=pool, resume=False, progress=False
+                ),
+                "tokenize_files": lambda: tokenize_files(inputs, folder / "all.tok", "gpt2", workers=2, progress=False),
+            }
+            times = alternate(no_engine, rounds)
+            rows.append(
+                _row(
+                    f"tokenize_shards, {workload}: ProcessPoolExecutor(2), no engine and no cluster running "
+                    "(what sharding itself costs here: the bound for any engine on these two cores)",
+                    "tokenize_files(workers=2) in one process",
+                    times["process pool"],
+                    times["tokenize_files"],
+                    "",
+                )
+            )
+            before, driver = _pool_cpu_seconds(pool_pids), time.process_time()
+            no_engine["process pool"]()
+            pool_cpu = (_pool_cpu_seconds(pool_pids) - before + time.process_time() - driver) / total_mb
+        for setup, config, with_notes in setups:
+            with local_cluster(2, config) as client:
+                first_worker = sorted(client.scheduler_info()["workers"])[:1]
+                mmap_threshold = set(client.run(os.environ.get, "MALLOC_MMAP_THRESHOLD_").values())
+                assert mmap_threshold == {None if config is None else str(32 << 20)}, mmap_threshold
+                profiler = set(client.run(_dask_setting, "distributed.worker.profile.enabled").values())
+                assert profiler == {(config or {}).get("distributed.worker.profile.enabled", True)}, profiler
+                executors = {
+                    "2 workers": client.get_executor(),
+                    "1 worker": client.get_executor(workers=first_worker),
+                }
+                runs = {
+                    name: (
+                        lambda executor=executor, name=name: tokenize_shards(
+                            inputs,
+                            folder / name.replace(" ", "_"),
+                            "gpt2",
+                            executor=executor,
+                            resume=False,
+                            progress=False,
                         )
                     )
-                    if not with_notes:
-                        continue
-                    rows.append(
-                        _row(
-                            f"tokenize_shards, {workload}: ProcessPoolExecutor(2), no engine (what sharding "
-                            "itself costs here: the bound for any engine on these two cores)",
-                            "tokenize_files(workers=2) in one process",
-                            times["process pool"],
-                            times["tokenize_files"],
-                            "",
-                        )
+                    for name, executor in executors.items()
+                }
+                runs["tokenize_files"] = lambda: tokenize_files(
+                    inputs, folder / "all.tok", "gpt2", workers=2, progress=False
+                )
+                times = alternate(runs, rounds)
+                rows.append(
+                    _row(
+                        f"tokenize_shards, {workload}, {setup}: 2-worker LocalCluster",
+                        "the same with every task on 1 of its workers",
+                        times["2 workers"],
+                        times["1 worker"],
+                        ">= 1.7x",
                     )
-                    # CPU seconds per MB of every side (all processes involved): on a loaded machine the
-                    # wall times mostly measure the load, these show whether sharding costs extra work
-                    cpu = {}
-                    for name in executors:
-                        before, driver = sum(client.run(time.process_time).values()), time.process_time()
-                        runs[name]()
-                        used = sum(client.run(time.process_time).values()) - before + time.process_time() - driver
-                        cpu[name] = used / total_mb
-                    before, driver = _pool_cpu_seconds(pool_pids), time.process_time()
-                    runs["process pool"]()
-                    used = _pool_cpu_seconds(pool_pids) - before + time.process_time() - driver
-                    cpu["process pool"] = used / total_mb
-                    driver = time.process_time()
-                    runs["tokenize_files"]()
-                    cpu["tokenize_files"] = (time.process_time() - driver) / total_mb
-                    notes["cpu_s_per_mb"] = cpu
-                    notes["seconds_per_mb_one_worker"] = statistics.median(times["1 worker"]) / total_mb
-                    notes["shard_mb"] = total_mb / len(inputs)
-                    notes["worker_peak_rss_mb"] = max(client.run(_peak_rss_mb).values())
-                    notes["driver_s_per_shard"] = driver_seconds_per_shard(client, folder, 100 if quick else 400)
+                )
+                rows.append(
+                    _row(
+                        f"tokenize_shards, {workload}, {setup}: 2-worker LocalCluster",
+                        "tokenize_files(workers=2) in one process",
+                        times["2 workers"],
+                        times["tokenize_files"],
+                        ">= 0.9x (within 10%)",
+                    )
+                )
+                if not with_notes:
+                    continue
+                # CPU seconds per MB of every side (all processes involved): on a loaded machine the
+                # wall times mostly measure the load, these show whether sharding costs extra work
+                cpu = {}
+                for name in executors:
+                    before, driver = sum(client.run(time.process_time).values()), time.process_time()
+                    runs[name]()
+                    used = sum(client.run(time.process_time).values()) - before + time.process_time() - driver
+                    cpu[name] = used / total_mb
+                driver = time.process_time()
+                runs["tokenize_files"]()
+                cpu["tokenize_files"] = (time.process_time() - driver) / total_mb
+                notes["cpu_s_per_mb"] = cpu | {"process pool (no cluster)": pool_cpu}
+                notes["seconds_per_mb_one_worker"] = statistics.median(times["1 worker"]) / total_mb
+                notes["shard_mb"] = total_mb / len(inputs)
+                notes["worker_peak_rss_mb"] = max(client.run(_peak_rss_mb).values())
+                notes["driver_s_per_shard"] = driver_seconds_per_shard(client, folder, 100 if quick else 400)
 
         enc = minembed.get_encoding("gpt2")
         texts = [p.read_text(encoding="utf-8") for p in inputs[:2]]
