@@ -6,13 +6,14 @@
    (goal: within 10%); once with Dask's worker environment as it comes, once with glibc's adaptive
    malloc thresholds restored in the workers, once with those and Dask's diagnostics slowed down.
    First, the same shards on a ProcessPoolExecutor(2) (no engine: no scheduler, no event loops, no
-   cluster running) vs tokenize_files(workers=2): what sharding itself costs here, for reference.
+   cluster running) vs tokenize_files(workers=2): what sharding costs here without Dask, for reference.
 2. encode_ordinary_batch(texts, num_threads=2) vs its own single-thread loop (goal >= 1.8x).
 3. On paper: the measured seconds per shard on one worker and the driver's (scheduler's) cost
    per shard give what N workers reach on 1 TB and where the driver becomes the bottleneck.
 4. The distinct-pieces table BPE training keeps on the driver, measured on growing prefixes of
    the shared corpora.
-Each comparison alternates the two sides, after a warm-up, and reports the median and spread.
+Each comparison alternates its sides (the order flips every other round), after a warm-up, and
+reports the median and spread (min-max).
 
     .venv/bin/python benchmarks/bench_shards.py [--quick] [--megabytes 100]
 """
@@ -82,8 +83,11 @@ def alternate(contenders: dict, rounds: int) -> dict[str, list[float]]:
     for fn in contenders.values():
         fn()
     times: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(rounds):
-        for name, fn in contenders.items():
+    for done in range(rounds):
+        order = list(contenders.items())
+        if done % 2:
+            order.reverse()  # no contender always runs right after the same other one
+        for name, fn in order:
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)
@@ -119,17 +123,11 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
-def _pid_after(seconds: float) -> int:
-    """This process's id, after a wait (two at once occupy both workers of a pool of two)."""
-    time.sleep(seconds)
-    return os.getpid()
-
-
-def _pool_cpu_seconds(pool_pids: list[int]) -> float:
-    """CPU seconds used so far by the process pool's workers."""
+def _children_cpu_seconds() -> float:
+    """CPU seconds used so far by this process's children (here: the process pool's workers)."""
     import psutil  # comes with distributed
 
-    return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in pool_pids)
+    return sum(sum(child.cpu_times()[:2]) for child in psutil.Process().children(recursive=True))
 
 
 def driver_seconds_per_shard(client, folder: Path, n_shards: int) -> tuple[float, float]:
@@ -189,8 +187,6 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
         # First the no-engine reference, before any cluster runs.
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(2, mp_context=spawn) as pool:
-            pool_pids = sorted({f.result() for f in [pool.submit(_pid_after, 0.5) for _ in range(2)]})
-            assert len(pool_pids) == 2, pool_pids
             no_engine = {
                 "process pool": lambda: tokenize_shards(
                     inputs, folder / "pool", "gpt2", executor=pool, resume=False, progress=False
@@ -201,16 +197,17 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
             rows.append(
                 _row(
                     f"tokenize_shards, {workload}: ProcessPoolExecutor(2), no engine and no cluster running "
-                    "(what sharding itself costs here: the bound for any engine on these two cores)",
+                    "(a reference: what sharding costs here without Dask's processes)",
                     "tokenize_files(workers=2) in one process",
                     times["process pool"],
                     times["tokenize_files"],
                     "",
                 )
             )
-            before, driver = _pool_cpu_seconds(pool_pids), time.process_time()
+            # no cluster is running yet, so this process's children are the pool's workers
+            before, driver = _children_cpu_seconds(), time.process_time()
             no_engine["process pool"]()
-            pool_cpu = (_pool_cpu_seconds(pool_pids) - before + time.process_time() - driver) / total_mb
+            pool_cpu = (_children_cpu_seconds() - before + time.process_time() - driver) / total_mb
         for setup, config, with_notes in setups:
             with local_cluster(2, config) as client:
                 first_worker = sorted(client.scheduler_info()["workers"])[:1]

@@ -44,8 +44,11 @@ def _alternating(contenders: dict, rounds: int, repeat: int, warmup: int = 3) ->
         for _ in range(warmup):
             fn()
     samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(rounds):
-        for name, fn in contenders.items():
+    for done in range(rounds):
+        order = list(contenders.items())
+        if done % 2:
+            order.reverse()  # no contender always runs right after the same other one
+        for name, fn in order:
             time.sleep(SETTLE_SECONDS)
             times = []
             for _ in range(repeat):
