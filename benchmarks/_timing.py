@@ -111,11 +111,13 @@ def time_alternating(
     rounds: int = 7,
     repeat: int = 3,
     min_seconds: float = 0.0,
+    settle: float = 0.0,
 ) -> dict[str, Timing]:
     """Time the contenders in alternation: `warmup` untimed calls each, then `rounds` rounds in which each
     contender in turn runs `repeat` timed calls (setup() before each call, untimed); a round's figure is the
     median of its calls. Rounds stop early once every contender has `rounds` figures, and continue past
-    `rounds` (up to 3x) while the total timed time is under `min_seconds`.
+    `rounds` (up to 3x) while the total timed time is under `min_seconds`. `settle` seconds pass (untimed)
+    before each contender's turn, for thread pools whose idle workers spin after the turn before it.
     """
     for fn in contenders.values():
         for _ in range(warmup):
@@ -130,6 +132,7 @@ def time_alternating(
         if done % 2:
             order.reverse()  # no contender always runs right after the same other one
         for name, fn in order:
+            time.sleep(settle)
             calls = [_time_once(fn, setup) for _ in range(repeat)]
             spent += sum(calls)
             samples[name].append(statistics.median(calls))

@@ -39,6 +39,7 @@ os.environ.setdefault("MINEMBED_ENCODINGS_DIR", str(encodings_dir()))
 os.environ.setdefault("MINEMBED_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
+from _timing import time_alternating  # noqa: E402 (benchmarks/, this script's folder, is on the path)
 
 import minembed  # noqa: E402
 from minembed.data import tokenize_files  # noqa: E402
@@ -79,19 +80,10 @@ def _spread(times: list[float]) -> str:
 
 
 def alternate(contenders: dict, rounds: int) -> dict[str, list[float]]:
-    """Seconds per run of each contender, alternating them `rounds` times (after one warm-up each)."""
-    for fn in contenders.values():
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    for done in range(rounds):
-        order = list(contenders.items())
-        if done % 2:
-            order.reverse()  # no contender always runs right after the same other one
-        for name, fn in order:
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return times
+    """Seconds per run of each contender, alternating them `rounds` times (after one warm-up each; the
+    order flips every other round: `_timing.time_alternating` with one call per turn)."""
+    timings = time_alternating(contenders, warmup=1, rounds=rounds, repeat=1)
+    return {name: timing.samples for name, timing in timings.items()}
 
 
 def _row(workload, anchor, ours: list[float], theirs: list[float], goal) -> dict:
@@ -184,15 +176,22 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
                 False,
             ),
         )
+
+        def sharded_on(executor, name: str):
+            """A run of tokenize_shards on `executor`, into its own folder."""
+
+            def run_shards() -> None:
+                tokenize_shards(inputs, folder / name, "gpt2", executor=executor, resume=False, progress=False)
+
+            return run_shards
+
+        def in_one_process() -> None:
+            tokenize_files(inputs, folder / "all.tok", "gpt2", workers=2, progress=False)
+
         # First the no-engine reference, before any cluster runs.
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(2, mp_context=spawn) as pool:
-            no_engine = {
-                "process pool": lambda: tokenize_shards(
-                    inputs, folder / "pool", "gpt2", executor=pool, resume=False, progress=False
-                ),
-                "tokenize_files": lambda: tokenize_files(inputs, folder / "all.tok", "gpt2", workers=2, progress=False),
-            }
+            no_engine = {"process pool": sharded_on(pool, "pool"), "tokenize_files": in_one_process}
             times = alternate(no_engine, rounds)
             rows.append(
                 _row(
@@ -219,22 +218,8 @@ def run(quick: bool = False, megabytes: float | None = None) -> list[dict]:
                     "2 workers": client.get_executor(),
                     "1 worker": client.get_executor(workers=first_worker),
                 }
-                runs = {
-                    name: (
-                        lambda executor=executor, name=name: tokenize_shards(
-                            inputs,
-                            folder / name.replace(" ", "_"),
-                            "gpt2",
-                            executor=executor,
-                            resume=False,
-                            progress=False,
-                        )
-                    )
-                    for name, executor in executors.items()
-                }
-                runs["tokenize_files"] = lambda: tokenize_files(
-                    inputs, folder / "all.tok", "gpt2", workers=2, progress=False
-                )
+                runs = {name: sharded_on(executor, name.replace(" ", "_")) for name, executor in executors.items()}
+                runs["tokenize_files"] = in_one_process
                 times = alternate(runs, rounds)
                 rows.append(
                     _row(

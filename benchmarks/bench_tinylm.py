@@ -22,12 +22,13 @@ import os
 import re
 import statistics
 import sys
-import time
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
+
+from _timing import time_alternating  # noqa: E402 (HERE is benchmarks/, put on the path above)
 
 VOCAB, D_MODEL, CONTEXT, BATCH = 4096, 128, 128, 16
 
@@ -38,25 +39,11 @@ VOCAB, D_MODEL, CONTEXT, BATCH = 4096, 128, 128, 16
 SETTLE_SECONDS = 0.3
 
 
-def _alternating(contenders: dict, rounds: int, repeat: int, warmup: int = 3) -> dict[str, list[float]]:
-    """Per-round median seconds of each contender, contenders alternating within each round."""
-    for fn in contenders.values():
-        for _ in range(warmup):
-            fn()
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for done in range(rounds):
-        order = list(contenders.items())
-        if done % 2:
-            order.reverse()  # no contender always runs right after the same other one
-        for name, fn in order:
-            time.sleep(SETTLE_SECONDS)
-            times = []
-            for _ in range(repeat):
-                start = time.perf_counter()
-                fn()
-                times.append(time.perf_counter() - start)
-            samples[name].append(statistics.median(times))
-    return samples
+def _alternating(contenders: dict, rounds: int, repeat: int) -> dict[str, list[float]]:
+    """Per-round median seconds of each contender (`_timing.time_alternating`: 3 warm-up calls each, the
+    order flipping every other round), each side settling for SETTLE_SECONDS before its turn."""
+    timings = time_alternating(contenders, rounds=rounds, repeat=repeat, settle=SETTLE_SECONDS)
+    return {name: timing.samples for name, timing in timings.items()}
 
 
 def _spread(values: list[float]) -> str:
